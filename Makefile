@@ -1,0 +1,41 @@
+# Everything a developer or CI runs. The virtualenv is made (or refreshed) on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test fuzz token migrate lint lock
+
+$(INSTALLED): backend/pyproject.toml backend/requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c backend/requirements.lock -e 'backend[dev]'
+	touch $@
+
+## Serve on http://127.0.0.1:8000 (HOST, PORT, WEB_CONCURRENCY); embedded Postgres if DATABASE_URL is unset.
+run: $(INSTALLED)
+	cd backend && ../$(BIN)/python -m taskapi.cli run
+
+## Every test, against a real Postgres (embedded unless TEST_DATABASE_URL is set).
+test: $(INSTALLED)
+	cd backend && ../$(BIN)/python -m pytest
+
+## Schemathesis CLI, all checks and phases (stateful included), against a live local server.
+fuzz: $(INSTALLED)
+	mkdir -p .data && backend/scripts/fuzz.sh
+
+## A local-mode token: make token USER=alice
+token: $(INSTALLED)
+	@cd backend && ../$(BIN)/python -m taskapi.cli token --user "$(USER)"
+
+## Apply migrations (DATABASE_URL_DIRECT, else DATABASE_URL, else the embedded database).
+migrate: $(INSTALLED)
+	cd backend && ../$(BIN)/python -m taskapi.cli migrate
+
+lint: $(INSTALLED)
+	cd backend && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .
+
+## Re-pin every dependency after changing backend/pyproject.toml.
+lock: $(INSTALLED)
+	{ echo '# Every package, pinned: `make` installs with `pip install -c` this file. Regenerate with `make lock`.'; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^taskapi'; } > backend/requirements.lock

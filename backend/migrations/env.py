@@ -1,0 +1,20 @@
+"""Alembic runs against DATABASE_URL_DIRECT (Neon's non-pooled endpoint) when set, else DATABASE_URL."""
+
+import os
+
+import sqlalchemy as sa
+from alembic import context
+from sqlmodel import SQLModel
+
+import taskapi.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from taskapi.db import sqlalchemy_url
+
+url = os.environ.get("DATABASE_URL_DIRECT") or os.environ.get("DATABASE_URL")
+if not url:
+    raise SystemExit("Set DATABASE_URL (or DATABASE_URL_DIRECT, Neon's direct endpoint) to migrate.")
+
+engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=SQLModel.metadata)
+    with context.begin_transaction():
+        context.run_migrations()

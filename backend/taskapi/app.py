@@ -1,0 +1,82 @@
+"""create_app(): the contract wired to its handlers, errors and middleware."""
+
+import logging
+import re
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import yaml
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import ProblemException
+from connexion.middleware import MiddlewarePosition
+from connexion.resolver import Resolver
+from starlette.exceptions import HTTPException
+
+from taskapi.auth import TokenVerifier
+from taskapi.db import make_engine
+from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
+from taskapi.settings import Settings, load_settings
+from taskapi.validation import BodySizeLimit, BodyValidator, ParametersValidator
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+log = logging.getLogger(__name__)
+
+
+class SnakeCaseResolver(Resolver):
+    """operationId `createTask` under x-openapi-router-controller `taskapi.tasks` → taskapi.tasks.create_task."""
+
+    def resolve_operation_id(self, operation) -> str:
+        name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation.operation_id).lower()
+        return f"{operation.router_controller}.{name}"
+
+
+def _allowed_methods(spec: dict):
+    """The methods each path of the contract accepts, for 405's Allow header."""
+    base = spec["servers"][0]["url"].rstrip("/")
+    routes = [
+        (
+            re.compile("^" + base + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "/?$"),
+            sorted(method.upper() for method in item if method in HTTP_METHODS),
+        )
+        for path, item in spec["paths"].items()
+    ]
+
+    def allowed(path: str) -> list[str]:
+        return next((methods for pattern, methods in routes if pattern.match(path)), [])
+
+    return allowed
+
+
+def create_app(settings: Settings | None = None) -> AsyncApp:
+    settings = settings or load_settings()
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        engine = make_engine(settings)
+        verifier = TokenVerifier(settings)
+        try:
+            yield {"engine": engine, "verifier": verifier}
+        finally:
+            await verifier.close()
+            await engine.dispose()
+
+    app = AsyncApp(__name__, lifespan=lifespan)
+    app.add_api(
+        spec,
+        resolver=SnakeCaseResolver(),
+        pythonic_params=True,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map={"parameter": ParametersValidator, "body": MediaTypeDict({"*/*json": BodyValidator})},
+    )
+    app.add_middleware(
+        BodySizeLimit, position=MiddlewarePosition.BEFORE_SWAGGER, max_body_bytes=settings.max_body_bytes
+    )
+    app.add_error_handler(ProblemException, handle_problem)
+    app.add_error_handler(HTTPException, make_http_exception_handler(_allowed_methods(spec)))
+    app.add_error_handler(Exception, handle_unexpected)
+    return app

@@ -1,0 +1,102 @@
+"""Bearer tokens from Better Auth: verified here (never issued), and the owner check."""
+
+import logging
+
+import jwt
+from connexion.lifecycle import ConnexionRequest
+
+from taskapi.jwks import ASYMMETRIC_ALGS, JwksCache
+from taskapi.problems import Problem, unauthorized
+from taskapi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Better Auth's tokens are about 1 KB even with the whole user record in them.
+MAX_TOKEN_LENGTH = 8 * 1024
+USER_ID_MAX_LENGTH = 128
+
+
+class TokenVerifier:
+    """HS256 only with the shared secret, asymmetric algs only with a JWKS key: no algorithm confusion."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.better_auth_secret
+        self._jwks = (
+            JwksCache(
+                settings.jwks_url,
+                timeout=settings.jwks_fetch_timeout,
+                min_refetch_interval=settings.jwks_min_refetch_interval,
+            )
+            if settings.jwks_url
+            else None
+        )
+        self._issuer = settings.issuer
+        self._audience = settings.audience
+        self._leeway = settings.jwt_leeway_seconds
+        self._required = ["exp", "sub"] + (["iss"] if self._issuer else []) + (["aud"] if self._audience else [])
+
+    async def close(self) -> None:
+        if self._jwks:
+            await self._jwks.close()
+
+    async def verify(self, token: str) -> str:
+        """The token's user id (`sub`), or a 401/503 problem saying why not."""
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise unauthorized(f"The token is longer than {MAX_TOKEN_LENGTH} characters; it is not one of ours.")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise unauthorized("The bearer token is not a well-formed JWT.") from None
+        alg = header.get("alg")
+        key = await self._key_for(alg, header.get("kid"))
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={"require": self._required},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthorized("The token has expired; get a new one from Better Auth (GET /api/auth/token).") from None
+        except jwt.ImmatureSignatureError:
+            raise unauthorized("The token is not valid yet (nbf/iat is in the future); check the clocks.") from None
+        except jwt.MissingRequiredClaimError as error:
+            raise unauthorized(f"The token has no `{error.claim}` claim.") from None
+        except jwt.InvalidIssuerError:
+            raise unauthorized("The token was issued by someone we do not trust (wrong `iss`).") from None
+        except jwt.InvalidAudienceError:
+            raise unauthorized("The token is meant for another audience (wrong `aud`).") from None
+        except jwt.InvalidSignatureError:
+            raise unauthorized("The token's signature does not verify.") from None
+        except jwt.InvalidTokenError:
+            raise unauthorized("The bearer token is not a valid JWT.") from None
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not 0 < len(subject) <= USER_ID_MAX_LENGTH:
+            raise unauthorized("The token's `sub` is not a user id.")
+        return subject
+
+    async def _key_for(self, alg: object, kid: object):
+        if alg == "HS256":
+            if not self._secret:
+                raise unauthorized("HS256 tokens are not accepted here; use a token from Better Auth's JWKS.")
+            return self._secret
+        if alg in ASYMMETRIC_ALGS:
+            if not self._jwks:
+                raise unauthorized(f"{alg} tokens are not accepted here; no JWKS is configured.")
+            return await self._jwks.key_for(kid if isinstance(kid, str) else None, alg)
+        raise unauthorized(f"The token's algorithm {alg!r} is not accepted; use EdDSA, ES256, RS256 or HS256.")
+
+
+async def verify_bearer_token(token: str, request: ConnexionRequest) -> dict:
+    """Connexion's x-bearerInfoFunc: async, so key fetches never stall the event loop."""
+    verifier: TokenVerifier = request.state.verifier
+    return {"sub": await verifier.verify(token)}
+
+
+def require_owner(path_user_id: str, token_user_id: str) -> None:
+    """FR-002: the path names the caller, nobody else."""
+    if path_user_id != token_user_id:
+        raise Problem(403, "The user id in the path is not the one in your token; you can only reach your own tasks.")

@@ -1,0 +1,86 @@
+"""`python -m taskapi.cli run|migrate|token`: what the Makefile's run, migrate and token targets call."""
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from taskapi.localauth import auth_is_configured, enable_local_auth, local_token
+from taskapi.settings import SettingsError, load_settings
+
+# Emitted on import by Connexion 3.3 and platformdirs; nothing an operator can act on.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+
+ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
+
+
+def _use_embedded_database_if_unset() -> bool:
+    if os.environ.get("DATABASE_URL"):
+        return False
+    from taskapi.localdb import embedded_database
+
+    os.environ["DATABASE_URL"] = embedded_database("taskapi")
+    return True
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(ALEMBIC_INI)), "head")
+
+
+def run() -> None:
+    import uvicorn
+
+    embedded = _use_embedded_database_if_unset()
+    local_mode = embedded and not auth_is_configured()
+    if local_mode:
+        enable_local_auth()
+    try:
+        load_settings()
+    except SettingsError as error:
+        sys.exit(f"taskapi: cannot start: {error}")
+    migrate()
+    host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "8000"))
+    base = f"http://{host}:{port}/api"
+    print(f"Task API on {base}  (contract {base}/openapi.json, Swagger UI {base}/ui/)", flush=True)
+    if local_mode:
+        print(
+            "Local mode: tokens come from `make token USER=alice`, e.g.\n"
+            f'  curl -H "Authorization: Bearer $(make -s token USER=alice)" {base}/alice/tasks',
+            flush=True,
+        )
+    uvicorn.run(
+        "taskapi.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        timeout_graceful_shutdown=10,
+        server_header=False,
+        proxy_headers=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="taskapi")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="apply migrations and serve (embedded Postgres if DATABASE_URL is unset)")
+    commands.add_parser("migrate", help="apply migrations (DATABASE_URL_DIRECT, else DATABASE_URL)")
+    token = commands.add_parser("token", help="print a local-mode token for a user")
+    token.add_argument("--user", required=True)
+    args = parser.parse_args()
+    if args.command == "run":
+        run()
+    elif args.command == "migrate":
+        _use_embedded_database_if_unset()
+        migrate()
+    else:
+        print(local_token(args.user))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Better Auth's signing keys, fetched without blocking the event loop and cached."""
+
+import asyncio
+import logging
+import time
+
+import httpx
+import jwt
+
+from taskapi.problems import unauthorized, unavailable
+
+log = logging.getLogger(__name__)
+
+# The algorithm a key may verify, from its type and curve, for JWKs that carry no `alg`.
+_ALG_BY_KEY_TYPE = {("OKP", "Ed25519"): "EdDSA", ("EC", "P-256"): "ES256", ("RSA", None): "RS256"}
+ASYMMETRIC_ALGS = frozenset({"EdDSA", "ES256", "RS256"})
+
+
+def _key_alg(jwk: dict) -> str | None:
+    return jwk.get("alg") or _ALG_BY_KEY_TYPE.get((jwk.get("kty"), jwk.get("crv")))
+
+
+class JwksCache:
+    """Keys by `kid`. An unknown `kid` refetches at most once per interval; a failed fetch keeps the old keys."""
+
+    def __init__(self, url: str, *, timeout: float, min_refetch_interval: float) -> None:
+        self._url = url
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._min_interval = min_refetch_interval
+        self._keys: dict[str, tuple[str, jwt.PyJWK]] = {}
+        self._fetched_ok = False
+        self._last_attempt = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
+        if not kid:
+            raise unauthorized("The token has no `kid` header, so no signing key can be chosen.")
+        if kid not in self._keys:
+            await self._refresh_if_due()
+        if kid not in self._keys:
+            if not self._fetched_ok:
+                raise unavailable("The signing keys cannot be fetched right now, so no token can be verified.")
+            raise unauthorized("The token was signed with an unknown key; sign in again to get a new token.")
+        key_alg, key = self._keys[kid]
+        if key_alg != alg:
+            raise unauthorized(f"The token says alg {alg} but its key is for {key_alg}.")
+        return key
+
+    async def _refresh_if_due(self) -> None:
+        async with self._lock:
+            # Waiters that queued behind a fetch reuse its result instead of fetching again.
+            if time.monotonic() - self._last_attempt < self._min_interval:
+                return
+            self._last_attempt = time.monotonic()
+            try:
+                response = await self._client.get(self._url)
+                response.raise_for_status()
+                self._keys = self._parse(response.json())
+                self._fetched_ok = True
+            except (httpx.HTTPError, ValueError, jwt.PyJWKError, KeyError, TypeError) as error:
+                log.warning(
+                    "JWKS fetch from %s failed (%s); keeping %d cached keys",
+                    self._url,
+                    type(error).__name__,
+                    len(self._keys),
+                )
+
+    @staticmethod
+    def _parse(document: dict) -> dict[str, tuple[str, jwt.PyJWK]]:
+        keys = {}
+        for jwk in document["keys"]:
+            alg = _key_alg(jwk)
+            if jwk.get("kid") and alg in ASYMMETRIC_ALGS and jwk.get("use", "sig") == "sig":
+                keys[jwk["kid"]] = (alg, jwt.PyJWK(jwk, algorithm=alg))
+        return keys

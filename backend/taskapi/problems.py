@@ -1,0 +1,134 @@
+"""RFC 9457 problem+json: every error the API answers is built here."""
+
+import json
+import logging
+import re
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+_TITLES = {
+    400: ("validation-error", "Invalid request"),
+    401: ("invalid-token", "Unauthorized"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not Found"),
+    405: ("method-not-allowed", "Method Not Allowed"),
+    413: ("payload-too-large", "Payload Too Large"),
+    415: ("unsupported-media-type", "Unsupported Media Type"),
+    500: ("internal-error", "Internal Server Error"),
+    503: ("service-unavailable", "Service Unavailable"),
+}
+
+
+class Problem(ProblemException):
+    """An error answer; raise it anywhere in a request and the client gets it as problem+json."""
+
+    def __init__(self, status: int, detail: str, *, errors: list[dict] | None = None, headers: dict | None = None):
+        slug, title = _TITLES[status]
+        super().__init__(
+            status=status,
+            title=title,
+            detail=detail,
+            type=f"urn:taskapi:problem:{slug}",
+            headers=headers,
+            ext={"errors": errors} if errors else None,
+        )
+
+    def to_response(self) -> ConnexionResponse:
+        body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
+        body.update(self.ext or {})
+        return ConnexionResponse(
+            status_code=self.status,
+            mimetype=PROBLEM_JSON,
+            content_type=PROBLEM_JSON,
+            body=json.dumps(body),
+            headers=self.headers or {},
+        )
+
+
+def invalid(errors: list[dict]) -> Problem:
+    """400 naming each bad field; `detail` alone is enough to know what to fix."""
+    detail = "; ".join(f"{e['in']}{'.' + e['field'] if e['field'] else ''}: {e['message']}" for e in errors)
+    return Problem(400, detail, errors=errors)
+
+
+def field_error(location: str, field: str, message: str) -> dict:
+    return {"in": location, "field": field, "message": message}
+
+
+def unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def unavailable(detail: str) -> Problem:
+    return Problem(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(413, f"The request body is larger than {limit} bytes; send at most {limit} bytes.")
+
+
+# Connexion's own problems (raised before our handlers run) reworded for a client developer.
+_MISSING_TOKEN = "No bearer token: send `Authorization: Bearer <token>` with a token from Better Auth."  # noqa: S105
+
+
+def _translate(exc: ProblemException) -> Problem:
+    status = exc.status if exc.status in _TITLES else (500 if exc.status >= 500 else 400)
+    detail = str(exc.detail or exc.title or "")
+    if status == 401:
+        return unauthorized(_MISSING_TOKEN if "No authorization token" in detail else detail)
+    if status == 400:
+        return invalid([_connexion_field_error(detail)])
+    if status == 415:
+        return Problem(
+            415,
+            detail.replace("Invalid Content-type", "Unsupported Content-Type") + "; send the body as application/json",
+        )
+    if status >= 500:
+        log.error("connexion problem %s: %s", exc.status, detail)
+        return Problem(500, "Something went wrong on our side; nothing was changed. Try again later.")
+    return Problem(status, detail)
+
+
+_EXTRA_PARAMETER = re.compile(r"Extra (\w+) parameter\(s\) (.+) not in spec")
+
+
+def _connexion_field_error(detail: str) -> dict:
+    """Connexion reports one parameter problem as prose; keep it, and say where it was."""
+    extra = _EXTRA_PARAMETER.match(detail)
+    if extra:
+        names = extra.group(2)
+        return field_error(extra.group(1), names, f"unknown parameter(s) {names}: remove them")
+    return field_error("body", "", detail)
+
+
+async def handle_problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+    problem = exc if isinstance(exc, Problem) else _translate(exc)
+    return problem.to_response()
+
+
+def make_http_exception_handler(allowed_methods):
+    """Starlette raises 404 for unknown routes and 405 with a one-method Allow; answer both properly."""
+
+    async def handle_http_exception(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.url.path)
+            detail = f"{request.method} is not allowed here; use one of: {', '.join(allowed)}."
+            return Problem(405, detail, headers={"Allow": ", ".join(allowed)}).to_response()
+        if exc.status_code == 404:
+            return Problem(404, f"There is no endpoint at {request.url.path}; see /api/ui/ for the API.").to_response()
+        status = exc.status_code if exc.status_code in _TITLES else 400
+        return Problem(status, str(exc.detail)).to_response()
+
+    return handle_http_exception
+
+
+async def handle_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+    return Problem(500, "Something went wrong on our side; nothing was changed. Try again later.").to_response()

@@ -1,0 +1,117 @@
+"""Typed settings from the environment; unsafe combinations are refused at start-up."""
+
+from functools import cached_property
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Better Auth refuses secrets shorter than this in production; so do we.
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "your-secret-here", "better-auth-secret"}
+
+
+class SettingsError(ValueError):
+    """A configuration mistake, worded for the operator who has to fix it."""
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    database_url: str = Field(description="Postgres URL, as Neon prints it.")
+    db_pool_size: int = Field(5, ge=1, le=100)
+    db_max_overflow: int = Field(5, ge=0, le=100)
+    db_pool_timeout: float = Field(3.0, gt=0, le=30, description="Seconds to wait for a free connection.")
+    db_connect_timeout: int = Field(3, ge=2, le=30, description="Seconds to wait for a new connection.")
+
+    better_auth_url: str | None = None
+    better_auth_secret: str | None = Field(None, repr=False)
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = Field(10, ge=0, le=30)
+    jwks_fetch_timeout: float = Field(3.0, gt=0, le=3)
+    jwks_min_refetch_interval: float = Field(30.0, ge=0)
+
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    validate_responses: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.split("+")[0]
+        if scheme not in {"postgres", "postgresql"}:
+            raise SettingsError(
+                f"DATABASE_URL must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL"
+            )
+        return value
+
+    @field_validator("better_auth_secret")
+    @classmethod
+    def _secret_is_strong(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"BETTER_AUTH_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
+                "characters (e.g. `openssl rand -base64 32`), the same one the Next.js app uses"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _auth_is_configured(self) -> "Settings":
+        if not (self.jwks_url or self.better_auth_secret):
+            raise SettingsError(
+                "No way to verify tokens: set BETTER_AUTH_URL (the Next.js app's base URL, whose "
+                "/api/auth/jwks serves the keys) or BETTER_AUTH_SECRET (shared-secret HS256 tokens)"
+            )
+        if self.jwks_url:
+            parts = urlsplit(self.jwks_url)
+            if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+                raise SettingsError(
+                    "The JWKS URL (BETTER_AUTH_URL or JWT_JWKS_URL) must use https:// unless it is "
+                    f"on this machine; got {self.jwks_url}"
+                )
+        return self
+
+    @cached_property
+    def jwks_url(self) -> str | None:
+        if self.jwt_jwks_url:
+            return self.jwt_jwks_url
+        if self.better_auth_url:
+            return self.better_auth_url.rstrip("/") + "/api/auth/jwks"
+        return None
+
+    @cached_property
+    def issuer(self) -> str | None:
+        """Better Auth sets `iss` to the app's base URL; checked whenever it is known."""
+        return self.jwt_issuer or self.better_auth_url
+
+    @cached_property
+    def audience(self) -> str | None:
+        return self.jwt_audience or self.better_auth_url
+
+
+def load_settings() -> Settings:
+    """Read the environment, turning pydantic's report into one line per mistake."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = "_".join(str(part) for part in problem["loc"]).upper()
+            message = str(problem["ctx"]["error"]) if "error" in problem.get("ctx", {}) else problem["msg"]
+            lines.append(f"{name}: {message}" if name else message)
+        raise SettingsError("; ".join(lines)) from None

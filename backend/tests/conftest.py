@@ -1,0 +1,115 @@
+"""Shared fixtures: a real Postgres (embedded unless TEST_DATABASE_URL), a JWKS issuer, the live service."""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from taskapi.db import sqlalchemy_url
+from taskapi.settings import Settings
+from tests.support.issuer import ISSUER, SHARED_SECRET, Issuer
+from tests.support.live_server import LiveServer
+
+
+def _migrate(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from taskapi.cli import ALEMBIC_INI
+
+    os.environ["DATABASE_URL"] = database_url
+    try:
+        command.upgrade(Config(str(ALEMBIC_INI)), "head")
+    finally:
+        del os.environ["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        from taskapi.localdb import embedded_database
+
+        url = embedded_database("taskapi_test", cluster="postgres-test", fresh=True)
+    _migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    """A direct connection for asserting what is really in the database."""
+    url = sqlalchemy_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+def issuer() -> Iterator[Issuer]:
+    issuer = Issuer()
+    yield issuer
+    issuer.close()
+
+
+@pytest.fixture(scope="session")
+def make_settings(database_url: str, issuer: Issuer) -> Callable[..., Settings]:
+    """Every field explicit, so a developer's own environment cannot change what the tests see."""
+
+    def make(**overrides) -> Settings:
+        values = {
+            "database_url": database_url,
+            "better_auth_url": ISSUER,
+            "jwt_jwks_url": issuer.url + "/api/auth/jwks",
+            "better_auth_secret": SHARED_SECRET,
+            "jwt_issuer": None,
+            "jwt_audience": None,
+            "validate_responses": True,
+        }
+        return Settings(**{**values, **overrides})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def server(make_settings) -> Iterator[LiveServer]:
+    with LiveServer(make_settings()) as live:
+        yield live
+
+
+class User:
+    """A fresh user: its own id, token and HTTP client, so tests never see each other's rows."""
+
+    def __init__(self, server: LiveServer, issuer: Issuer) -> None:
+        self.id = "u" + uuid.uuid4().hex
+        self.token = issuer.token(self.id)
+        self.client: httpx.Client = server.client(self.token)
+
+    def create(self, title: str = "A task", **fields) -> dict:
+        response = self.client.post(f"/{self.id}/tasks", json={"title": title, **fields})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@pytest.fixture
+def new_user(server: LiveServer, issuer: Issuer) -> Iterator[Callable[[], User]]:
+    users: list[User] = []
+
+    def make() -> User:
+        users.append(User(server, issuer))
+        return users[-1]
+
+    yield make
+    for user in users:
+        user.client.close()
+
+
+@pytest.fixture
+def alice(new_user) -> User:
+    return new_user()
+
+
+@pytest.fixture
+def bob(new_user) -> User:
+    return new_user()
