@@ -14,5 +14,5 @@ trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 
 FUZZ_TOKEN=$("$venv/python" -m taskapi.cli token --user "$FUZZ_USER")
 export FUZZ_TOKEN
-"$venv/schemathesis" run --config-file tests/fuzz/schemathesis.toml --wait-for-schema 30 \
+"$venv/schemathesis" --config-file tests/fuzz/schemathesis.toml run --checks all --wait-for-schema 30 \
   "http://127.0.0.1:$port/api/openapi.json"

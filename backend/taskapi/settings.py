@@ -52,7 +52,7 @@ class Settings(BaseSettings):
         scheme = urlsplit(value).scheme.split("+")[0]
         if scheme not in {"postgres", "postgresql"}:
             raise SettingsError(
-                f"DATABASE_URL must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL"
+                f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL"
             )
         return value
 
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
             return None
         if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
             raise SettingsError(
-                f"BETTER_AUTH_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
+                f"must be a random string of at least {MIN_SECRET_LENGTH} "
                 "characters (e.g. `openssl rand -base64 32`), the same one the Next.js app uses"
             )
         return value

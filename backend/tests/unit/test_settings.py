@@ -1,0 +1,74 @@
+"""Unsafe or incomplete configuration is refused at start-up with a message naming the variable."""
+
+import pytest
+
+from taskapi.settings import SettingsError, load_settings
+
+GOOD_SECRET = "k" * 40
+AUTH_VARIABLES = ("BETTER_AUTH_URL", "BETTER_AUTH_SECRET", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE")
+
+
+@pytest.fixture
+def env(monkeypatch):
+    for name in ("DATABASE_URL", *AUTH_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@ep-x-pooler.neon.tech/db?sslmode=require")
+    return monkeypatch
+
+
+def test_database_without_auth_is_refused(env):
+    with pytest.raises(SettingsError, match="set BETTER_AUTH_URL .* or BETTER_AUTH_SECRET"):
+        load_settings()
+
+
+def test_missing_database_url_is_named(env):
+    env.delenv("DATABASE_URL")
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    with pytest.raises(SettingsError, match="^DATABASE_URL: "):
+        load_settings()
+
+
+def test_non_postgres_url_is_refused(env):
+    env.setenv("DATABASE_URL", "mysql://u@localhost/db")
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    with pytest.raises(SettingsError, match="^DATABASE_URL: must be a postgresql:// URL"):
+        load_settings()
+
+
+@pytest.mark.parametrize("secret", ["changeme", "short", "x" * 31])
+def test_weak_secret_is_refused(env, secret):
+    env.setenv("BETTER_AUTH_SECRET", secret)
+    with pytest.raises(SettingsError, match="^BETTER_AUTH_SECRET: must be a random string of at least 32"):
+        load_settings()
+
+
+def test_plain_http_jwks_off_loopback_is_refused(env):
+    env.setenv("BETTER_AUTH_URL", "http://app.example.com")
+    with pytest.raises(SettingsError, match="must use https://"):
+        load_settings()
+
+
+@pytest.mark.parametrize("url", ["https://app.example.com", "http://localhost:3000", "http://127.0.0.1:3000"])
+def test_better_auth_url_sets_jwks_issuer_and_audience(env, url):
+    env.setenv("BETTER_AUTH_URL", url + "/")
+    settings = load_settings()
+    assert settings.jwks_url == url + "/api/auth/jwks"
+    assert settings.issuer == settings.audience == url + "/"
+
+
+def test_overrides_win(env):
+    env.setenv("BETTER_AUTH_URL", "https://app.example.com")
+    env.setenv("JWT_JWKS_URL", "https://keys.example.com/jwks")
+    env.setenv("JWT_ISSUER", "https://issuer.example.com")
+    env.setenv("JWT_AUDIENCE", "task-api")
+    settings = load_settings()
+    assert (settings.jwks_url, settings.issuer, settings.audience) == (
+        "https://keys.example.com/jwks",
+        "https://issuer.example.com",
+        "task-api",
+    )
+
+
+def test_secret_is_not_in_the_repr(env):
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    assert GOOD_SECRET not in repr(load_settings())
