@@ -51,9 +51,7 @@ class Settings(BaseSettings):
     def _database_url_is_postgres(cls, value: str) -> str:
         scheme = urlsplit(value).scheme.split("+")[0]
         if scheme not in {"postgres", "postgresql"}:
-            raise SettingsError(
-                f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL"
-            )
+            raise SettingsError(f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL")
         return value
 
     @field_validator("better_auth_secret")

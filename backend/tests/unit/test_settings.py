@@ -17,34 +17,34 @@ def env(monkeypatch):
 
 
 def test_database_without_auth_is_refused(env):
-    with pytest.raises(SettingsError, match="set BETTER_AUTH_URL .* or BETTER_AUTH_SECRET"):
+    with pytest.raises(SettingsError, match=r"set BETTER_AUTH_URL .* or BETTER_AUTH_SECRET"):
         load_settings()
 
 
 def test_missing_database_url_is_named(env):
     env.delenv("DATABASE_URL")
     env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
-    with pytest.raises(SettingsError, match="^DATABASE_URL: "):
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL: "):
         load_settings()
 
 
 def test_non_postgres_url_is_refused(env):
     env.setenv("DATABASE_URL", "mysql://u@localhost/db")
     env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
-    with pytest.raises(SettingsError, match="^DATABASE_URL: must be a postgresql:// URL"):
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL: must be a postgresql:// URL"):
         load_settings()
 
 
 @pytest.mark.parametrize("secret", ["changeme", "short", "x" * 31])
 def test_weak_secret_is_refused(env, secret):
     env.setenv("BETTER_AUTH_SECRET", secret)
-    with pytest.raises(SettingsError, match="^BETTER_AUTH_SECRET: must be a random string of at least 32"):
+    with pytest.raises(SettingsError, match=r"^BETTER_AUTH_SECRET: must be a random string of at least 32"):
         load_settings()
 
 
 def test_plain_http_jwks_off_loopback_is_refused(env):
     env.setenv("BETTER_AUTH_URL", "http://app.example.com")
-    with pytest.raises(SettingsError, match="must use https://"):
+    with pytest.raises(SettingsError, match=r"must use https://"):
         load_settings()
 
 
