@@ -14,6 +14,7 @@ from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 
 from taskapi.auth import TokenVerifier
+from taskapi.cursors import CursorCodec
 from taskapi.db import make_engine
 from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
 from taskapi.settings import Settings, load_settings
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         engine = make_engine(settings)
         verifier = TokenVerifier(settings)
         try:
-            yield {"engine": engine, "verifier": verifier}
+            yield {"engine": engine, "verifier": verifier, "cursors": CursorCodec(settings.cursor_key)}
         finally:
             await verifier.close()
             await engine.dispose()

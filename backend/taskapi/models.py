@@ -2,14 +2,24 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import field_serializer, field_validator
+from pydantic import ValidationError, field_serializer, field_validator
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
+
+from taskapi.problems import Problem, field_error
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
 USER_ID_MAX = 128
+Priority = Literal["low", "medium", "high"]
+# Undated tasks sort after every dated one; the same expression is indexed (migration 0002).
+DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+DUE_SORT_KEY = sa.literal_column("COALESCE(due_at, '9999-12-31 00:00:00+00'::timestamptz)")
+DUE_RANGE_MESSAGE = "must fall within the years 0001-9999 once converted to UTC"
+SEARCH_DOCUMENT = "to_tsvector('simple'::regconfig, title || ' ' || COALESCE(description, ''))"
 
 
 class Task(SQLModel, table=True):
@@ -20,6 +30,11 @@ class Task(SQLModel, table=True):
         sa.CheckConstraint(f"char_length(title) BETWEEN 1 AND {TITLE_MAX}", name="ck_tasks_title_length"),
         sa.CheckConstraint(f"char_length(description) <= {DESCRIPTION_MAX}", name="ck_tasks_description_length"),
         sa.CheckConstraint("completed = (completed_at IS NOT NULL)", name="ck_tasks_completed_at"),
+        sa.CheckConstraint("priority IN ('low', 'medium', 'high')", name="ck_tasks_priority"),
+        sa.Index("ix_tasks_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        sa.Index("ix_tasks_user_id_title_id", "user_id", "title", "id"),
+        sa.Index("ix_tasks_user_id_due_id", "user_id", DUE_SORT_KEY, "id"),
+        sa.Index("ix_tasks_search", "search", postgresql_using="gin"),
     )
 
     id: uuid.UUID = Field(
@@ -32,6 +47,14 @@ class Task(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
     completed: bool = Field(default=False, nullable=False, sa_column_kwargs={"server_default": sa.false()})
     completed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    priority: str = Field(default="medium", max_length=6, sa_column_kwargs={"server_default": "medium"})
+    due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Bumped by every change; the ETag is made from it.
+    version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": sa.text("1")})
+    search: str | None = Field(
+        default=None,
+        sa_column=sa.Column(postgresql.TSVECTOR, sa.Computed(SEARCH_DOCUMENT, persisted=True)),
+    )
     created_at: datetime = Field(
         sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
     )
@@ -40,27 +63,78 @@ class Task(SQLModel, table=True):
     )
 
 
-class _TitleIsTrimmed(SQLModel):
+class IdempotencyKey(SQLModel, table=True):
+    """A create already done for (user, key): its request's hash and the answer to replay."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    request_hash: str = Field(max_length=64)
+    response: dict | None = Field(default=None, sa_type=postgresql.JSONB)
+    created_at: datetime = Field(
+        sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
+    )
+
+
+def to_utc(value: datetime) -> datetime:
+    """UTC, within what both Python and the due-date sort can represent, or ValueError."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(DUE_RANGE_MESSAGE) from None
+    if utc >= DUE_NEVER:
+        raise ValueError(DUE_RANGE_MESSAGE)
+    return utc
+
+
+class _Normalised(SQLModel):
     @field_validator("title", check_fields=False)
     @classmethod
     def _trim(cls, value: str | None) -> str | None:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("due_at", check_fields=False)
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else to_utc(value)
 
-class TaskCreate(_TitleIsTrimmed):
-    """The contract has already validated the body; this only normalises it."""
+    @classmethod
+    def from_body(cls, body: dict[str, Any]):
+        """The contract has validated the body's shape; what is left to refuse is a value out of range (422)."""
+        try:
+            return cls.model_validate(body)
+        except ValidationError as error:
+            errors = [
+                field_error(
+                    "body",
+                    ".".join(map(str, problem["loc"])),
+                    DUE_RANGE_MESSAGE if problem["loc"][0] == "due_at" else problem["msg"],
+                )
+                for problem in error.errors()
+            ]
+            raise Problem(422, "; ".join(f"body.{e['field']}: {e['message']}" for e in errors), errors=errors) from None
+
+
+class TaskCreate(_Normalised):
+    """The contract has already validated the body; this normalises it."""
 
     title: str
     description: str | None = None
     completed: bool = False
+    priority: Priority = "medium"
+    due_at: datetime | None = None
 
 
-class TaskUpdate(_TitleIsTrimmed):
+class TaskUpdate(_Normalised):
     """Only the fields the client sent are changed (see `model_fields_set`)."""
 
     title: str | None = None
     description: str | None = None
     completed: bool | None = None
+    priority: Priority | None = None
+    due_at: datetime | None = None
 
 
 class TaskPublic(SQLModel):
@@ -70,10 +144,12 @@ class TaskPublic(SQLModel):
     description: str | None
     completed: bool
     completed_at: datetime | None
+    priority: Priority
+    due_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
-    @field_serializer("completed_at", "created_at", "updated_at")
+    @field_serializer("completed_at", "due_at", "created_at", "updated_at")
     def _rfc3339_utc(self, value: datetime | None) -> str | None:
         if value is None:
             return None

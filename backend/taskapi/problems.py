@@ -19,8 +19,10 @@ _TITLES = {
     403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not Found"),
     405: ("method-not-allowed", "Method Not Allowed"),
+    412: ("precondition-failed", "Precondition Failed"),
     413: ("payload-too-large", "Payload Too Large"),
     415: ("unsupported-media-type", "Unsupported Media Type"),
+    422: ("unprocessable", "Unprocessable Content"),
     500: ("internal-error", "Internal Server Error"),
     503: ("service-unavailable", "Service Unavailable"),
 }
@@ -29,8 +31,17 @@ _TITLES = {
 class Problem(ProblemException):
     """An error answer; raise it anywhere in a request and the client gets it as problem+json."""
 
-    def __init__(self, status: int, detail: str, *, errors: list[dict] | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[dict] | None = None,
+        headers: dict | None = None,
+        kind: str | None = None,
+    ):
         slug, title = _TITLES[status]
+        slug = kind or slug
         super().__init__(
             status=status,
             title=title,

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     jwks_fetch_timeout: float = Field(3.0, gt=0, le=3)
     jwks_min_refetch_interval: float = Field(30.0, ge=0)
 
+    cursor_secret: str | None = Field(None, repr=False, description="Signs page cursors; shared by all replicas.")
+
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     validate_responses: bool = False
 
@@ -81,6 +83,11 @@ class Settings(BaseSettings):
                     f"on this machine; got {self.jwks_url}"
                 )
         return self
+
+    @cached_property
+    def cursor_key(self) -> bytes:
+        """Page cursors are signed with CURSOR_SECRET, else with a secret every replica already shares."""
+        return (self.cursor_secret or self.better_auth_secret or self.database_url).encode()
 
     @cached_property
     def jwks_url(self) -> str | None:

@@ -3,20 +3,30 @@
 import uuid
 
 import sqlalchemy as sa
+from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
+from taskapi import idempotency
 from taskapi.auth import require_owner
 from taskapi.db import transaction
+from taskapi.etags import Condition, etag
+from taskapi.listing import TaskListing, page
 from taskapi.models import Task, TaskCreate, TaskPublic, TaskUpdate
 from taskapi.problems import Problem
 
 JSON = "application/json"
+# What a response needs, and nothing more (not the search vector).
+COLUMNS = [getattr(Task, name) for name in TaskPublic.model_fields] + [Task.version]
 
 
-def _task_response(task: Task, status: int = 200, headers: dict | None = None) -> Response:
-    body = TaskPublic.model_validate(task).model_dump_json()
-    return Response(body, status_code=status, media_type=JSON, headers=headers)
+def _public(row) -> TaskPublic:
+    return TaskPublic.model_validate(row)
+
+
+def _task_response(row, status: int = 200, headers: dict | None = None) -> Response:
+    headers = {"ETag": etag(row["id"], row["version"]), **(headers or {})}
+    return Response(_public(row).model_dump_json(), status_code=status, media_type=JSON, headers=headers)
 
 
 def _completed_at(completed: bool | sa.ColumnElement) -> sa.ColumnElement | None:
@@ -27,70 +37,117 @@ def _completed_at(completed: bool | sa.ColumnElement) -> sa.ColumnElement | None
     return sa.case((completed, stamped), else_=None)
 
 
-async def _absent(session: AsyncSession, task_id: uuid.UUID) -> Problem:
-    """Why the caller's task with this id was not found: someone else's (403) or nobody's (404)."""
-    owner = await session.scalar(sa.select(Task.user_id).where(Task.id == task_id))
-    if owner is not None:
+def _if_match() -> Condition | None:
+    header = request.headers.get("if-match")
+    return Condition(header) if header is not None else None
+
+
+async def _absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
+    """Why the caller's task was not found or changed: someone else's (403), nobody's (404), or changed (412)."""
+    found = (await session.exec(sa.select(Task.user_id, Task.version).where(Task.id == task_id))).first()
+    if found is None:
+        return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
+    if found.user_id != user_id:
         return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
-    return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
+    return Problem(
+        412,
+        f"The task has changed since you read it (its ETag is now {etag(task_id, found.version)}); "
+        "read it again and retry.",
+    )
+
+
+def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
+    """Add the If-Match condition to the statement: it then changes the row only at a matching version."""
+    if condition is None or condition.any:
+        return statement
+    return statement.where(Task.version.in_(condition.versions_of(task_uuid)))
 
 
 async def _change(user_id: str, task_id: str, values: dict) -> Response:
-    task_uuid = uuid.UUID(task_id)
+    task_uuid, condition = uuid.UUID(task_id), _if_match()
     statement = (
         sa.update(Task)
         .where(Task.id == task_uuid, Task.user_id == user_id)
-        .values(**values, updated_at=sa.func.now())
-        .returning(Task)
+        .values(**values, updated_at=sa.func.now(), version=Task.version + 1)
+        .returning(*COLUMNS)
     )
     async with transaction() as session:
-        task = (await session.exec(statement)).scalar_one_or_none()
-        if task is None:
-            raise await _absent(session, task_uuid)
-    return _task_response(task)
+        row = (await session.exec(_guarded(statement, task_uuid, condition))).mappings().first()
+        if row is None:
+            raise await _absent(session, user_id, task_uuid)
+    return _task_response(row)
 
 
 async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
-    new = TaskCreate.model_validate(body)
+    new = TaskCreate.from_body(body)
+    key = request.headers.get("idempotency-key")
     statement = (
         sa.insert(Task)
         .values(
             user_id=user_id,
-            title=new.title,
-            description=new.description,
-            completed=new.completed,
             completed_at=sa.func.now() if new.completed else None,
+            **new.model_dump(),
         )
-        .returning(Task)
+        .returning(*COLUMNS)
     )
     async with transaction() as session:
-        task = (await session.exec(statement)).scalar_one()
-    return _task_response(task, 201, {"Location": f"/api/{user_id}/tasks/{task.id}"})
+        if key is not None:
+            replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
+            if replay is not None:
+                return _task_response(replay, 201, {"Location": f"/api/{user_id}/tasks/{replay['id']}"})
+        row = (await session.exec(statement)).mappings().one()
+        if key is not None:
+            answer = {**_public(row).model_dump(mode="json"), "version": row["version"]}
+            await idempotency.remember(session, user_id, key, answer)
+    return _task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
 
 
-async def list_tasks(user_id: str, user: str) -> Response:
+async def list_tasks(
+    user_id: str,
+    user: str,
+    status: str = "all",
+    sort: str = "-created",
+    q: str | None = None,
+    priority: str | None = None,
+    due_before: str | None = None,
+    due_after: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Response:
     require_owner(user_id, user)
-    statement = sa.select(Task).where(Task.user_id == user_id).order_by(Task.created_at.desc(), Task.id.desc())
+    listing = TaskListing(user_id, status, sort, q, priority, due_before, due_after, limit)
+    codec = request.state.cursors
+    after = codec.decode(cursor, listing.scope) if cursor else None
     async with transaction() as session:
-        tasks = (await session.exec(statement)).scalars().all()
-    items = ",".join(TaskPublic.model_validate(task).model_dump_json() for task in tasks)
-    return Response(f'{{"items":[{items}],"next_cursor":null}}', media_type=JSON)
+        rows = (await session.exec(listing.statement(COLUMNS, after))).mappings().all()
+    rows, next_cursor = page(listing, rows, codec)
+    items = ",".join(_public(row).model_dump_json() for row in rows)
+    next_json = f'"{next_cursor}"' if next_cursor else "null"
+    return Response(f'{{"items":[{items}],"next_cursor":{next_json}}}', media_type=JSON)
 
 
 async def get_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid = uuid.UUID(id_)
     async with transaction() as session:
-        task = await session.scalar(sa.select(Task).where(Task.id == task_uuid, Task.user_id == user_id))
-        if task is None:
-            raise await _absent(session, task_uuid)
-    return _task_response(task)
+        row = (
+            (await session.exec(sa.select(*COLUMNS).where(Task.id == task_uuid, Task.user_id == user_id)))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise await _absent(session, user_id, task_uuid)
+    header = request.headers.get("if-none-match")
+    current = etag(row["id"], row["version"])
+    if header is not None and Condition(header).matches(current):
+        return Response(status_code=304, headers={"ETag": current})
+    return _task_response(row)
 
 
 async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
-    values = TaskUpdate.model_validate(body).model_dump(exclude_unset=True)
+    values = TaskUpdate.from_body(body).model_dump(exclude_unset=True)
     if "completed" in values:
         values["completed_at"] = _completed_at(values["completed"])
     return await _change(user_id, id_, values)
@@ -105,11 +162,9 @@ async def complete_task(user_id: str, id_: str, user: str, body: dict | None = N
 
 async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
-    task_uuid = uuid.UUID(id_)
+    task_uuid, condition = uuid.UUID(id_), _if_match()
+    statement = sa.delete(Task).where(Task.id == task_uuid, Task.user_id == user_id).returning(Task.id)
     async with transaction() as session:
-        deleted = await session.scalar(
-            sa.delete(Task).where(Task.id == task_uuid, Task.user_id == user_id).returning(Task.id)
-        )
-        if deleted is None:
-            raise await _absent(session, task_uuid)
+        if (await session.exec(_guarded(statement, task_uuid, condition))).first() is None:
+            raise await _absent(session, user_id, task_uuid)
     return Response(status_code=204)

@@ -40,6 +40,8 @@ def _errors(location: str, error: ValidationError) -> list[dict]:
         message = "must name at least one field to change"
     elif keyword == "type":
         message = f"must be {'null or ' if error.schema.get('nullable') else ''}of type {expected}"
+    elif keyword == "format" and expected == "date-time":
+        message = "must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z"
     elif keyword in ("minimum", "maximum", "enum", "format"):
         message = error.message.replace(repr(error.instance), "the value", 1)
     else:

@@ -2,7 +2,18 @@
 
 from datetime import datetime
 
-TASK_FIELDS = {"id", "user_id", "title", "description", "completed", "completed_at", "created_at", "updated_at"}
+TASK_FIELDS = {
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "created_at",
+    "updated_at",
+}
 
 
 def _utc(timestamp: str) -> datetime:

@@ -22,7 +22,8 @@ def load_config(token: str, user_id: str) -> schemathesis.Config:
 def _describe(event) -> list[str]:
     if isinstance(event, events.ScenarioFinished) and event.status in (Status.FAILURE, Status.ERROR):
         return [
-            f"{event.label}: {check.name}: {check.failure_info.failure.title}\n{check.failure_info.code_sample}"
+            f"{event.phase} {event.label}: {check.name}: {check.failure_info.failure.title}\n"
+            f"{check.failure_info.code_sample}"
             for checks in event.recorder.checks.values()
             for check in checks
             if check.failure_info

@@ -1,0 +1,32 @@
+"""Strong ETags made from a task's version, and the If-Match / If-None-Match comparisons (RFC 9110)."""
+
+import re
+import uuid
+
+_ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
+
+
+def etag(task_id: uuid.UUID, version: int) -> str:
+    # The id prefix keeps one task's tag from ever matching another task's.
+    return f'"{str(task_id)[:8]}-{version}"'
+
+
+class Condition:
+    """An If-Match / If-None-Match header (its syntax checked by the contract): `*` or a list of ETags."""
+
+    def __init__(self, header: str) -> None:
+        self.any = header.strip() == "*"
+        self.tags = [(bool(weak), f'"{tag}"') for weak, tag in _ENTITY_TAG.findall(header)]
+
+    def versions_of(self, task_id: uuid.UUID) -> list[int]:
+        """The versions of this task that If-Match accepts (strong comparison: weak tags never match)."""
+        prefix = f'"{str(task_id)[:8]}-'
+        return [
+            int(tag[len(prefix) : -1])
+            for weak, tag in self.tags
+            if not weak and tag.startswith(prefix) and tag[len(prefix) : -1].isdigit()
+        ]
+
+    def matches(self, current: str) -> bool:
+        """If-None-Match: weak comparison against the current ETag."""
+        return self.any or any(tag == current for _, tag in self.tags)
