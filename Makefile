@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test fuzz token migrate lint lock
+.PHONY: run test fuzz token migrate lint lock bench-list
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ lint: $(INSTALLED)
 lock: $(INSTALLED)
 	{ echo '# Every package, pinned: `make` installs with `pip install -c` this file. Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^taskapi'; } > backend/requirements.lock
+
+## List latency at 100 and 100,000 tasks for one user, and the ratio (bench/results/list-scaling.md).
+bench-list: $(INSTALLED)
+	$(BIN)/python bench/list_scaling.py

@@ -1,0 +1,77 @@
+"""What every benchmark needs: a fresh database, the real service in its own processes, and tokens."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import jwt
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKEND = ROOT / "backend"
+SECRET = "bench-shared-secret-" + "x" * 32
+RESULTS = ROOT / "bench" / "results"
+
+
+def fresh_database() -> str:
+    sys.path.insert(0, str(BACKEND))
+    from taskapi.localdb import embedded_database
+
+    url = embedded_database("bench", cluster="postgres-bench", fresh=True)
+    subprocess.run(
+        [sys.executable, "-m", "taskapi.cli", "migrate"], cwd=BACKEND, check=True, env={**os.environ, "DATABASE_URL": url}
+    )
+    return url
+
+
+def token(user_id: str, lifetime: int = 3600) -> str:
+    now = int(time.time())
+    return jwt.encode({"sub": user_id, "iat": now, "exp": now + lifetime}, SECRET, algorithm="HS256")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def service(database_url: str, workers: int = 1, **env):
+    """The service as `make run` starts it (uvicorn, WEB_CONCURRENCY workers), on a free port."""
+    port = _free_port()
+    environment = {
+        **os.environ, "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers), **{name: str(value) for name, value in env.items()},
+    }
+    for name in ("BETTER_AUTH_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
+        environment.pop(name, None)
+    log = open(RESULTS / "service.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taskapi.cli", "run"], cwd=BACKEND, env=environment, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/api/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the service did not start; see {log.name}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

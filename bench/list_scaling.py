@@ -1,0 +1,109 @@
+"""Does a page of the list cost the same at 100 tasks and at 100,000? Prints both, and the ratio, per query.
+
+Seeds one user with 100 tasks and another with 100,000 (same mix: a third per priority, half completed,
+three quarters dated, one in ten mentions "milk"), then times sequential requests for a page of 50 over
+loopback, first pages and deep pages (reached with the cursor) alike.
+"""
+
+import json
+import statistics
+import time
+
+import httpx
+import psycopg
+
+from harness import RESULTS, fresh_database, percentile, service, token
+
+SIZES = (100, 100_000)
+REQUESTS = 300
+QUERIES = {
+    "newest first": {},
+    "oldest first": {"sort": "created"},
+    "by title": {"sort": "title"},
+    "recently updated": {"sort": "-updated"},
+    "by due date": {"sort": "due"},
+    "pending": {"status": "pending"},
+    "completed, by due": {"status": "completed", "sort": "due"},
+    "high priority": {"priority": "high"},
+    "due this month": {"due_after": "2026-11-01T00:00:00Z", "due_before": "2026-12-01T00:00:00Z", "sort": "due"},
+    "search 'milk'": {"q": "milk"},
+}
+SEED = """
+INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at, created_at, updated_at)
+SELECT %(user)s,
+       'Task ' || n || CASE WHEN n %% 10 = 0 THEN ' buy milk' ELSE '' END,
+       'details of task ' || n,
+       n %% 2 = 0, CASE WHEN n %% 2 = 0 THEN now() END,
+       (ARRAY['low', 'medium', 'high'])[1 + n %% 3],
+       CASE WHEN n %% 4 > 0 THEN timestamptz '2026-11-01' + (n %% 90) * interval '1 day' END,
+       now() - n * interval '1 second', now() - n * interval '1 second'
+FROM generate_series(1, %(count)s) AS n
+"""
+
+
+def seed(database_url: str) -> dict[int, str]:
+    users = {size: f"bench{size}" for size in SIZES}
+    url = database_url.replace("postgresql://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True) as connection:
+        for size, user in users.items():
+            connection.execute(SEED, {"user": user, "count": size})
+        connection.execute("VACUUM ANALYZE tasks")
+    return users
+
+
+def time_query(client: httpx.Client, user: str, params: dict, deep: bool) -> list[float]:
+    query = {"limit": 50, **params}
+    if deep:  # twenty pages in: the cursor, not an offset, takes us there
+        for _ in range(20):
+            cursor = client.get(f"/api/{user}/tasks", params=query).json()["next_cursor"]
+            if not cursor:
+                break
+            query["cursor"] = cursor
+    for _ in range(20):
+        client.get(f"/api/{user}/tasks", params=query)  # warm-up
+    timings = []
+    for _ in range(REQUESTS):
+        started = time.perf_counter()
+        response = client.get(f"/api/{user}/tasks", params=query)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.text
+    return timings
+
+
+def main() -> None:
+    database_url = fresh_database()
+    users = seed(database_url)
+    rows = []
+    with service(database_url) as base:
+        for label, params in QUERIES.items():
+            for deep in (False, True):
+                if deep and "q" in params:
+                    continue
+                result = {"query": label + (", page 21" if deep else ""), "params": params}
+                for size, user in users.items():
+                    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token(user)}"}) as client:
+                        timings = time_query(client, user, params, deep and size > 1000)
+                    result[size] = {"median_ms": statistics.median(timings), "p95_ms": percentile(timings, 0.95)}
+                result["ratio"] = result[SIZES[1]]["median_ms"] / result[SIZES[0]]["median_ms"]
+                rows.append(result)
+    lines = [
+        "| Query (page of 50) | 100 tasks: median / p95 ms | 100,000 tasks: median / p95 ms | ratio of medians |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        small, large = row[SIZES[0]], row[SIZES[1]]
+        lines.append(
+            f"| {row['query']} | {small['median_ms']:.2f} / {small['p95_ms']:.2f} "
+            f"| {large['median_ms']:.2f} / {large['p95_ms']:.2f} | {row['ratio']:.2f} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    worst = max(rows, key=lambda row: row["ratio"])
+    print(f"\nworst ratio: {worst['ratio']:.2f} ({worst['query']}); target ≤ 1.5")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "list-scaling.json").write_text(json.dumps(rows, indent=2))
+    (RESULTS / "list-scaling.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
