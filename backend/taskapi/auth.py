@@ -1,6 +1,8 @@
 """Bearer tokens from Better Auth: verified here (never issued), and the owner check."""
 
+import hashlib
 import logging
+import time
 
 import jwt
 from connexion.lifecycle import ConnexionRequest
@@ -14,6 +16,8 @@ log = logging.getLogger(__name__)
 # Better Auth's tokens are about 1 KB even with the whole user record in them.
 MAX_TOKEN_LENGTH = 8 * 1024
 USER_ID_MAX_LENGTH = 128
+# A browser sends the same token for 15 minutes: verify its signature once, not on every request.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class TokenVerifier:
@@ -34,6 +38,8 @@ class TokenVerifier:
         self._audience = settings.audience
         self._leeway = settings.jwt_leeway_seconds
         self._required = ["exp", "sub"] + (["iss"] if self._issuer else []) + (["aud"] if self._audience else [])
+        # digest of token → (user id, exp); insertion order makes eviction oldest-first.
+        self._verified: dict[bytes, tuple[str, float]] = {}
 
     async def close(self) -> None:
         if self._jwks:
@@ -41,6 +47,17 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> str:
         """The token's user id (`sub`), or a 401/503 problem saying why not."""
+        digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
+        cached = self._verified.get(digest)
+        if cached is not None and time.time() <= cached[1] + self._leeway:
+            return cached[0]
+        subject, expires = await self._verify_signature_and_claims(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[digest] = (subject, expires)
+        return subject
+
+    async def _verify_signature_and_claims(self, token: str) -> tuple[str, float]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise unauthorized(f"The token is longer than {MAX_TOKEN_LENGTH} characters; it is not one of ours.")
         try:
@@ -76,7 +93,7 @@ class TokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= USER_ID_MAX_LENGTH:
             raise unauthorized("The token's `sub` is not a user id.")
-        return subject
+        return subject, float(claims["exp"])
 
     async def _key_for(self, alg: object, kid: object):
         if alg == "HS256":

@@ -1,5 +1,6 @@
 """GET /{user_id}/tasks: filters, sort orders and keyset pages that cost the same at any list size."""
 
+import functools
 import hashlib
 import json
 import uuid
@@ -10,15 +11,21 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from taskapi.cursors import CursorCodec
-from taskapi.models import DUE_NEVER, DUE_SORT_KEY, Task
+from taskapi.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, TASKS
 from taskapi.problems import field_error, invalid
 
 # Each sort key is served by an index on (user_id, key, id); see migrations 0001 and 0002.
 SORT_KEYS: dict[str, sa.ColumnElement] = {
-    "created": Task.created_at,
-    "updated": Task.updated_at,
-    "title": Task.title,
+    "created": TASKS.c.created_at,
+    "updated": TASKS.c.updated_at,
+    "title": TASKS.c.title,
     "due": DUE_SORT_KEY,
+}
+_KEY_TYPES = {
+    "created": sa.DateTime(timezone=True),
+    "updated": sa.DateTime(timezone=True),
+    "title": sa.String(),
+    "due": sa.DateTime(timezone=True),
 }
 _INSTANT = TypeAdapter(AwareDatetime)
 
@@ -28,13 +35,44 @@ def _instant(value: str, name: str) -> datetime:
     try:
         parsed = _INSTANT.validate_python(value)
     except ValidationError:
-        raise invalid(
-            [field_error("query", name, "must be an RFC 3339 date-time such as 2026-12-01T00:00:00Z")]
-        ) from None
+        message = "must be an RFC 3339 date-time such as 2026-12-01T00:00:00Z"
+        raise invalid([field_error("query", name, message)]) from None
     try:
         return min(parsed.astimezone(UTC), DUE_NEVER)
     except OverflowError:
         return datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else DUE_NEVER
+
+
+@functools.lru_cache(maxsize=1024)
+def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
+    """One statement per shape of query, built once: requests only bind their values."""
+    name, descending = sort.lstrip("-"), sort.startswith("-")
+    key = SORT_KEYS[name]
+    conditions = [TASKS.c.user_id == sa.bindparam("user_id")]
+    if "completed" in filters:
+        conditions.append(TASKS.c.completed == sa.bindparam("completed"))
+    if "priority" in filters:
+        conditions.append(TASKS.c.priority == sa.bindparam("priority"))
+    if "due_before" in filters:
+        conditions.append(TASKS.c.due_at < sa.bindparam("due_before", type_=sa.DateTime(timezone=True)))
+    if "due_after" in filters:
+        conditions.append(TASKS.c.due_at >= sa.bindparam("due_after", type_=sa.DateTime(timezone=True)))
+    if "q" in filters:
+        query = sa.func.websearch_to_tsquery(
+            sa.literal_column("'simple'::regconfig"), sa.bindparam("q", type_=sa.String)
+        )
+        conditions.append(TASKS.c.search.op("@@")(query))
+    if after:
+        row = sa.tuple_(key, TASKS.c.id)
+        last = sa.tuple_(sa.bindparam("after_key", type_=_KEY_TYPES[name]), sa.bindparam("after_id", type_=sa.Uuid))
+        conditions.append(row < last if descending else row > last)
+    order = [key.desc(), TASKS.c.id.desc()] if descending else [key.asc(), TASKS.c.id.asc()]
+    return (
+        sa.select(*PUBLIC_COLUMNS, key.label("sort_key"))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(sa.bindparam("page_size"))
+    )
 
 
 @dataclass(frozen=True)
@@ -49,52 +87,36 @@ class TaskListing:
     limit: int = 50
 
     @property
-    def _descending(self) -> bool:
-        return self.sort.startswith("-")
-
-    @property
-    def _key(self) -> sa.ColumnElement:
-        return SORT_KEYS[self.sort.lstrip("-")]
-
-    @property
     def scope(self) -> str:
         """What a cursor is bound to: this user, this sort and these filters (never the page size)."""
         query = [self.user_id, self.status, self.sort, self.q, self.priority, self.due_before, self.due_after]
         return hashlib.sha256(json.dumps(query).encode()).hexdigest()[:24]
 
-    def statement(self, columns: list, after: list | None) -> sa.Select:
-        conditions = [Task.user_id == self.user_id]
-        if self.status != "all":
-            conditions.append(Task.completed.is_(self.status == "completed"))
-        if self.priority:
-            conditions.append(Task.priority == self.priority)
-        if self.due_before:
-            conditions.append(Task.due_at < _instant(self.due_before, "due_before"))
-        if self.due_after:
-            conditions.append(Task.due_at >= _instant(self.due_after, "due_after"))
-        if self.q:
-            query = sa.func.websearch_to_tsquery(sa.literal_column("'simple'::regconfig"), self.q)
-            conditions.append(Task.search.op("@@")(query))
-        if after is not None:
-            row, last = sa.tuple_(self._key, Task.id), sa.tuple_(*self._decode_position(after))
-            conditions.append(row < last if self._descending else row > last)
-        order = [self._key.desc(), Task.id.desc()] if self._descending else [self._key.asc(), Task.id.asc()]
+    def statement(self, after: list | None) -> tuple[sa.Select, dict]:
+        """The statement for this page and its parameters."""
         # One row more than the page tells whether there is a next page without a count(*).
-        return (
-            sa.select(*columns, self._key.label("sort_key")).where(*conditions).order_by(*order).limit(self.limit + 1)
-        )
+        params: dict = {"user_id": self.user_id, "page_size": self.limit + 1}
+        if self.status != "all":
+            params["completed"] = self.status == "completed"
+        if self.priority:
+            params["priority"] = self.priority
+        if self.due_before:
+            params["due_before"] = _instant(self.due_before, "due_before")
+        if self.due_after:
+            params["due_after"] = _instant(self.due_after, "due_after")
+        if self.q:
+            params["q"] = self.q
+        if after is not None:
+            key, task_id = after
+            params["after_key"] = key if self.sort.lstrip("-") == "title" else datetime.fromisoformat(key)
+            params["after_id"] = uuid.UUID(task_id)
+        filters = frozenset(params) - {"user_id", "page_size", "after_key", "after_id"}
+        return _statement(self.sort, filters, after is not None), params
 
-    def position(self, row) -> list:
+    @staticmethod
+    def position(row) -> list:
         key = row["sort_key"]
         return [key.isoformat() if isinstance(key, datetime) else key, str(row["id"])]
-
-    def _decode_position(self, position: list) -> tuple:
-        key, task_id = position
-        if self.sort.lstrip("-") == "title":
-            return sa.literal(key, sa.String), sa.literal(uuid.UUID(task_id), sa.Uuid)
-        return sa.literal(datetime.fromisoformat(key), sa.DateTime(timezone=True)), sa.literal(
-            uuid.UUID(task_id), sa.Uuid
-        )
 
 
 def page(listing: TaskListing, rows: list, codec: CursorCodec) -> tuple[list, str | None]:

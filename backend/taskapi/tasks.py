@@ -12,12 +12,10 @@ from taskapi.auth import require_owner
 from taskapi.db import transaction
 from taskapi.etags import Condition, etag
 from taskapi.listing import TaskListing, page
-from taskapi.models import Task, TaskCreate, TaskPublic, TaskUpdate
+from taskapi.models import PUBLIC_COLUMNS, TASK_LIST, TASKS, TaskCreate, TaskPublic, TaskUpdate
 from taskapi.problems import Problem
 
 JSON = "application/json"
-# What a response needs, and nothing more (not the search vector).
-COLUMNS = [getattr(Task, name) for name in TaskPublic.model_fields] + [Task.version]
 
 
 def _public(row) -> TaskPublic:
@@ -31,7 +29,7 @@ def _task_response(row, status: int = 200, headers: dict | None = None) -> Respo
 
 def _completed_at(completed: bool | sa.ColumnElement) -> sa.ColumnElement | None:
     """Stamped when a task becomes done, kept while it stays done, cleared when it is reopened."""
-    stamped = sa.func.coalesce(Task.completed_at, sa.func.now())
+    stamped = sa.func.coalesce(TASKS.c.completed_at, sa.func.now())
     if isinstance(completed, bool):
         return stamped if completed else None
     return sa.case((completed, stamped), else_=None)
@@ -44,7 +42,7 @@ def _if_match() -> Condition | None:
 
 async def _absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
     """Why the caller's task was not found or changed: someone else's (403), nobody's (404), or changed (412)."""
-    found = (await session.exec(sa.select(Task.user_id, Task.version).where(Task.id == task_id))).first()
+    found = (await session.exec(sa.select(TASKS.c.user_id, TASKS.c.version).where(TASKS.c.id == task_id))).first()
     if found is None:
         return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
     if found.user_id != user_id:
@@ -60,16 +58,16 @@ def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
     """Add the If-Match condition to the statement: it then changes the row only at a matching version."""
     if condition is None or condition.any:
         return statement
-    return statement.where(Task.version.in_(condition.versions_of(task_uuid)))
+    return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
 
 
 async def _change(user_id: str, task_id: str, values: dict) -> Response:
     task_uuid, condition = uuid.UUID(task_id), _if_match()
     statement = (
-        sa.update(Task)
-        .where(Task.id == task_uuid, Task.user_id == user_id)
-        .values(**values, updated_at=sa.func.now(), version=Task.version + 1)
-        .returning(*COLUMNS)
+        sa.update(TASKS)
+        .where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)
+        .values(**values, updated_at=sa.func.now(), version=TASKS.c.version + 1)
+        .returning(*PUBLIC_COLUMNS)
     )
     async with transaction() as session:
         row = (await session.exec(_guarded(statement, task_uuid, condition))).mappings().first()
@@ -83,13 +81,13 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     new = TaskCreate.from_body(body)
     key = request.headers.get("idempotency-key")
     statement = (
-        sa.insert(Task)
+        sa.insert(TASKS)
         .values(
             user_id=user_id,
             completed_at=sa.func.now() if new.completed else None,
             **new.model_dump(),
         )
-        .returning(*COLUMNS)
+        .returning(*PUBLIC_COLUMNS)
     )
     async with transaction() as session:
         if key is not None:
@@ -118,13 +116,13 @@ async def list_tasks(
     require_owner(user_id, user)
     listing = TaskListing(user_id, status, sort, q, priority, due_before, due_after, limit)
     codec = request.state.cursors
-    after = codec.decode(cursor, listing.scope) if cursor else None
+    statement, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
     async with transaction() as session:
-        rows = (await session.exec(listing.statement(COLUMNS, after))).mappings().all()
+        rows = (await session.exec(statement, params=params)).mappings().all()
     rows, next_cursor = page(listing, rows, codec)
-    items = ",".join(_public(row).model_dump_json() for row in rows)
+    items = TASK_LIST.dump_json(TASK_LIST.validate_python(rows)).decode()
     next_json = f'"{next_cursor}"' if next_cursor else "null"
-    return Response(f'{{"items":[{items}],"next_cursor":{next_json}}}', media_type=JSON)
+    return Response(f'{{"items":{items},"next_cursor":{next_json}}}', media_type=JSON)
 
 
 async def get_task(user_id: str, id_: str, user: str) -> Response:
@@ -132,7 +130,7 @@ async def get_task(user_id: str, id_: str, user: str) -> Response:
     task_uuid = uuid.UUID(id_)
     async with transaction() as session:
         row = (
-            (await session.exec(sa.select(*COLUMNS).where(Task.id == task_uuid, Task.user_id == user_id)))
+            (await session.exec(sa.select(*PUBLIC_COLUMNS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)))
             .mappings()
             .first()
         )
@@ -156,14 +154,14 @@ async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response
 async def complete_task(user_id: str, id_: str, user: str, body: dict | None = None) -> Response:
     require_owner(user_id, user)
     # No body toggles: the SET clause reads the row's old value, so this is one atomic statement.
-    completed = body["completed"] if body else sa.not_(Task.completed)
+    completed = body["completed"] if body else sa.not_(TASKS.c.completed)
     return await _change(user_id, id_, {"completed": completed, "completed_at": _completed_at(completed)})
 
 
 async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid, condition = uuid.UUID(id_), _if_match()
-    statement = sa.delete(Task).where(Task.id == task_uuid, Task.user_id == user_id).returning(Task.id)
+    statement = sa.delete(TASKS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id).returning(TASKS.c.id)
     async with transaction() as session:
         if (await session.exec(_guarded(statement, task_uuid, condition))).first() is None:
             raise await _absent(session, user_id, task_uuid)

@@ -1,7 +1,6 @@
 """Listing: filters, every sort order, keyset pages that stay consistent, and cursors that cannot be forged."""
 
 import itertools
-from datetime import datetime
 
 import pytest
 
@@ -186,8 +185,7 @@ def test_richer_tasks_default_and_normalise(alice):
     plain = alice.create("plain")
     assert plain["priority"] == "medium" and plain["due_at"] is None
     dated = alice.create("dated", priority="high", due_at="2026-12-01T10:00:00+02:00")
-    assert dated["priority"] == "high" and dated["due_at"] == "2026-12-01T08:00:00.000000Z"
-    assert datetime.fromisoformat(dated["due_at"]).utcoffset().total_seconds() == 0
+    assert dated["priority"] == "high" and dated["due_at"] == "2026-12-01T08:00:00Z"
     cleared = alice.client.put(f"/{alice.id}/tasks/{dated['id']}", json={"due_at": None, "priority": "low"}).json()
     assert cleared["due_at"] is None and cleared["priority"] == "low"
 

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy.dialects import postgresql
 
 from taskapi.listing import TaskListing
-from taskapi.tasks import COLUMNS
 
 BIG_LIST = 100_000
 
@@ -38,8 +37,9 @@ def heavy_user(db) -> str:
 
 
 def _plan(db, listing: TaskListing, after=None) -> dict:
-    compiled = listing.statement(COLUMNS, after).compile(dialect=postgresql.psycopg.dialect())
-    (plan,) = db.execute("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).fetchone()
+    statement, params = listing.statement(after)
+    compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+    (plan,) = db.execute("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.construct_params(params)).fetchone()
     return (plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]
 
 

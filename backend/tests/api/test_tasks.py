@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from tests.support.live_server import LiveServer
+
 TASK_FIELDS = {
     "id",
     "user_id",
@@ -140,3 +142,12 @@ def test_contract_and_swagger_ui_are_served(server):
         assert spec.status_code == 200
         assert spec.json()["openapi"] == "3.0.3"
         assert anonymous.get("/ui/").status_code == 200
+
+
+def test_timestamps_are_utc_whatever_the_database_time_zone(make_settings, issuer, database_url):
+    kolkata = database_url + ("&" if "?" in database_url else "?") + "options=-c%20TimeZone%3DAsia%2FKolkata"
+    with LiveServer(make_settings(database_url=kolkata)) as server, server.client(issuer.token("tz-user")) as client:
+        task = client.post("/tz-user/tasks", json={"title": "t", "due_at": "2026-12-01T10:00:00+05:30"}).json()
+        listed = client.get("/tz-user/tasks").json()["items"][0]
+    assert task["due_at"] == listed["due_at"] == "2026-12-01T04:30:00Z"
+    assert all(task[name].endswith("Z") for name in ("created_at", "updated_at"))

@@ -130,3 +130,15 @@ def test_hs256_is_refused_when_no_secret_is_configured(make_settings, issuer):
     with LiveServer(make_settings(better_auth_secret=None)) as jwks_only:
         _assert_unauthorized(_call(jwks_only, "u1", hs256_token("u1")), "HS256 tokens are not accepted")
         assert _call(jwks_only, "u1", issuer.token("u1")).status_code == 200
+
+
+def test_a_remembered_token_still_expires(make_settings, issuer):
+    """Verified tokens are cached, but never past their `exp`."""
+    from tests.support.live_server import LiveServer
+
+    with LiveServer(make_settings(jwt_leeway_seconds=0)) as strict:
+        short_lived = issuer.token("u-short", exp=int(time.time()) + 2)
+        assert _call(strict, "u-short", short_lived).status_code == 200
+        assert _call(strict, "u-short", short_lived).status_code == 200
+        time.sleep(2.5)
+        _assert_unauthorized(_call(strict, "u-short", short_lived), "expired")
