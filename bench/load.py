@@ -130,6 +130,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     figure, (throughput, tail) = plt.subplots(1, 2, figsize=(12, 4.5))
     for operation in dict.fromkeys(row["operation"] for row in rows):
@@ -145,6 +146,7 @@ def plot(rows: list[dict], path: Path) -> None:
         axis.set_title(title)
         axis.grid(alpha=0.3)
     tail.set_yscale("log")
+    tail.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     throughput.legend(fontsize=8)
     figure.suptitle(f"Task API, {WORKERS} workers, loopback")
     figure.tight_layout()

@@ -15,7 +15,7 @@ from taskapi.settings import Settings
 log = logging.getLogger(__name__)
 
 # What an unreachable, restarting or overloaded database looks like from here.
-DATABASE_OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, OSError)
+DATABASE_OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, OSError)
 
 
 def sqlalchemy_url(database_url: str) -> sa.URL:
@@ -47,6 +47,9 @@ async def transaction() -> AsyncIterator[AsyncSession]:
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
             yield session
+    except sa.exc.TimeoutError:
+        log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
+        raise unavailable("The service is overloaded right now; nothing was changed. Try again shortly.") from None
     except DATABASE_OUTAGE as error:
         log.warning("database unavailable: %s", type(error).__name__)
-        raise unavailable("The database cannot be reached right now; nothing was changed. Try again shortly.") from None
+        raise unavailable("The database cannot be reached right now. Try again shortly.") from None

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     database_url: str = Field(description="Postgres URL, as Neon prints it.")
     db_pool_size: int = Field(5, ge=1, le=100)
     db_max_overflow: int = Field(5, ge=0, le=100)
-    db_pool_timeout: float = Field(3.0, gt=0, le=30, description="Seconds to wait for a free connection.")
+    # Under a burst, requests queue for a connection instead of failing; past this they get a 503.
+    db_pool_timeout: float = Field(10.0, gt=0, le=60, description="Seconds to wait for a free connection.")
     db_connect_timeout: int = Field(3, ge=2, le=30, description="Seconds to wait for a new connection.")
 
     better_auth_url: str | None = None
