@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+CLIENT := clients/typescript
+CLIENT_INSTALLED := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test fuzz token migrate lint lock bench bench-list
+.PHONY: run test fuzz token migrate lint lock bench bench-list client
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,9 +18,20 @@ $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 run: $(INSTALLED)
 	cd backend && ../$(BIN)/python -m taskapi.cli run
 
-## Every test, against a real Postgres (embedded unless TEST_DATABASE_URL is set).
-test: $(INSTALLED)
+$(CLIENT_INSTALLED): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Every test, against a real Postgres (embedded unless TEST_DATABASE_URL is set): pytest, then the
+## TypeScript client (fresh against the contract, type-checked), the contract lint, and the end-to-end
+## test with a real Better Auth.
+test: $(INSTALLED) $(CLIENT_INSTALLED)
 	cd backend && ../$(BIN)/python -m pytest
+	cd $(CLIENT) && npm run -s check
+
+## Regenerate the TypeScript client's types from openapi/openapi.yaml.
+client: $(CLIENT_INSTALLED)
+	cd $(CLIENT) && npm run -s generate
 
 ## Schemathesis CLI, all checks and phases (stateful included), against a live local server.
 fuzz: $(INSTALLED)

@@ -21,7 +21,7 @@ def _use_embedded_database_if_unset() -> bool:
         return False
     from taskapi.localdb import embedded_database
 
-    os.environ["DATABASE_URL"] = embedded_database("taskapi")
+    os.environ["DATABASE_URL"] = embedded_database(os.environ.get("EMBEDDED_DATABASE", "taskapi"))
     return True
 
 

@@ -1,6 +1,8 @@
 """The contract is valid OpenAPI 3.0 and complete enough for clients and reviewers."""
 
 import importlib
+import inspect
+import types
 
 import pytest
 import yaml
@@ -59,3 +61,26 @@ def test_every_operation_id_resolves_to_a_handler(path, method, operation):
 def test_create_links_to_every_operation_on_the_task():
     links = SPEC["paths"]["/{user_id}/tasks"]["post"]["responses"]["201"]["links"]
     assert {link["operationId"] for link in links.values()} == {"getTask", "updateTask", "completeTask", "deleteTask"}
+
+
+def test_every_handler_is_in_the_contract():
+    resolved = set()
+    for _, _, operation in OPERATIONS:
+
+        class Operation:
+            operation_id = operation["operationId"]
+            router_controller = operation["x-openapi-router-controller"]
+
+        resolved.add(SnakeCaseResolver().resolve_operation_id(Operation))
+    for module_name in {name.rsplit(".", 1)[0] for name in resolved}:
+        module = importlib.import_module(module_name)
+        handlers = {
+            f"{module_name}.{name}"
+            for name, function in vars(module).items()
+            # type() rather than isinstance: a module may hold Connexion's request proxy, which must not be touched.
+            if type(function) is types.FunctionType
+            and inspect.iscoroutinefunction(function)
+            and not name.startswith("_")
+            and function.__module__ == module_name
+        }
+        assert handlers <= resolved, f"handlers with no operation in the contract: {handlers - resolved}"

@@ -1,0 +1,37 @@
+/**
+ * A typed client for the Task API. Types come from `src/schema.d.ts`, generated from
+ * openapi/openapi.yaml by `make client`; requests go through openapi-fetch.
+ */
+import createClient, { type Client, type Middleware } from "openapi-fetch";
+import type { components, operations, paths } from "./schema.js";
+
+export type { components, operations, paths };
+export type Task = components["schemas"]["Task"];
+export type TaskCreate = components["schemas"]["TaskCreate"];
+export type TaskUpdate = components["schemas"]["TaskUpdate"];
+export type TaskList = components["schemas"]["TaskList"];
+/** Every non-2xx answer: RFC 9457 problem+json. Branch on `type`, show `detail`. */
+export type Problem = components["schemas"]["Problem"];
+export type TaskClient = Client<paths>;
+
+export interface TaskClientOptions {
+  /** The API's base URL, `/api` included: e.g. `https://tasks.example.com/api`. */
+  baseUrl: string;
+  /** The signed-in user's JWT from Better Auth (`authClient.token()` or `GET /api/auth/token`). */
+  getToken: () => string | Promise<string>;
+  /** A fetch implementation; the global one by default. */
+  fetch?: (input: Request) => Promise<Response>;
+}
+
+/** A client whose every request carries `Authorization: Bearer <getToken()>`. */
+export function createTaskClient({ baseUrl, getToken, fetch }: TaskClientOptions): TaskClient {
+  const client = createClient<paths>(fetch ? { baseUrl, fetch } : { baseUrl });
+  const bearer: Middleware = {
+    async onRequest({ request }) {
+      request.headers.set("Authorization", `Bearer ${await getToken()}`);
+      return request;
+    },
+  };
+  client.use(bearer);
+  return client;
+}
