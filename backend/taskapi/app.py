@@ -12,10 +12,12 @@ from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth import TokenVerifier
 from taskapi.cursors import CursorCodec
 from taskapi.db import make_engine
+from taskapi.observability import Observability
 from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
 from taskapi.settings import Settings, load_settings
 from taskapi.validation import BodySizeLimit, BodyValidator, ParametersValidator
@@ -29,9 +31,19 @@ log = logging.getLogger(__name__)
 class SnakeCaseResolver(Resolver):
     """operationId `createTask` under x-openapi-router-controller `taskapi.tasks` → taskapi.tasks.create_task."""
 
+    @staticmethod
+    def handler_name(controller: str, operation_id: str) -> str:
+        return f"{controller}.{re.sub(r'(?<!^)(?=[A-Z])', '_', operation_id).lower()}"
+
     def resolve_operation_id(self, operation) -> str:
-        name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation.operation_id).lower()
-        return f"{operation.router_controller}.{name}"
+        return self.handler_name(operation.router_controller, operation.operation_id)
+
+
+def _operations(spec: dict):
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield operation
 
 
 def _allowed_methods(spec: dict):
@@ -77,6 +89,22 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(
         BodySizeLimit, position=MiddlewarePosition.BEFORE_SWAGGER, max_body_bytes=settings.max_body_bytes
     )
+    # Both outside Connexion's exception handling: preflights are answered before routing and auth,
+    # and the request's log line sees the final status. Added last is outermost.
+    app.add_middleware(
+        CORSMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After", "WWW-Authenticate"],
+        max_age=600,
+    )
+    operation_ids = {
+        SnakeCaseResolver.handler_name(op["x-openapi-router-controller"], op["operationId"]): op["operationId"]
+        for op in _operations(spec)
+    }
+    app.add_middleware(Observability, position=MiddlewarePosition.BEFORE_EXCEPTION, operation_ids=operation_ids)
     app.add_error_handler(ProblemException, handle_problem)
     app.add_error_handler(HTTPException, make_http_exception_handler(_allowed_methods(spec)))
     app.add_error_handler(Exception, handle_unexpected)

@@ -8,6 +8,7 @@ import jwt
 from connexion.lifecycle import ConnexionRequest
 
 from taskapi.jwks import ASYMMETRIC_ALGS, JwksCache
+from taskapi.observability import note_user
 from taskapi.problems import Problem, unauthorized
 from taskapi.settings import Settings
 
@@ -44,6 +45,12 @@ class TokenVerifier:
     async def close(self) -> None:
         if self._jwks:
             await self._jwks.close()
+
+    async def readiness(self) -> str:
+        """ "ok" when tokens can be verified now; "not used" without a JWKS; else why not."""
+        if self._jwks is None:
+            return "not used"
+        return "ok" if await self._jwks.ready() else "unreachable (no signing key fetched yet)"
 
     async def verify(self, token: str) -> str:
         """The token's user id (`sub`), or a 401/503 problem saying why not."""
@@ -110,7 +117,9 @@ class TokenVerifier:
 async def verify_bearer_token(token: str, request: ConnexionRequest) -> dict:
     """Connexion's x-bearerInfoFunc: async, so key fetches never stall the event loop."""
     verifier: TokenVerifier = request.state.verifier
-    return {"sub": await verifier.verify(token)}
+    user_id = await verifier.verify(token)
+    note_user(user_id)
+    return {"sub": user_id}
 
 
 def require_owner(path_user_id: str, token_user_id: str) -> None:

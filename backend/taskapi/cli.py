@@ -3,10 +3,12 @@
 import argparse
 import os
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 from taskapi.localauth import auth_is_configured, enable_local_auth, local_token
+from taskapi.logs import LOG_CONFIG
 from taskapi.settings import SettingsError, load_settings
 
 # Emitted on import by Connexion 3.3 and platformdirs; nothing an operator can act on.
@@ -53,15 +55,22 @@ def run() -> None:
             f'  curl -H "Authorization: Bearer $(make -s token USER=alice)" {base}/alice/tasks',
             flush=True,
         )
+    workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here and /metrics merges them, whichever worker answers.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="taskapi-metrics-")
     uvicorn.run(
         "taskapi.app:create_app",
         factory=True,
         host=host,
         port=port,
-        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        workers=workers,
+        # On SIGTERM no new connection is accepted and in-flight requests finish (up to 10 s).
         timeout_graceful_shutdown=10,
         server_header=False,
         proxy_headers=True,
+        log_config=LOG_CONFIG,
+        access_log=False,
     )
 
 

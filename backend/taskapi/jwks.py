@@ -35,6 +35,12 @@ class JwksCache:
     async def close(self) -> None:
         await self._client.aclose()
 
+    async def ready(self) -> bool:
+        """Whether some key is known, fetching them (at most once per interval) if none is."""
+        if not self._fetched_ok:
+            await self._refresh_if_due()
+        return self._fetched_ok
+
     async def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
         if not kid:
             raise unauthorized("The token has no `kid` header, so no signing key can be chosen.")

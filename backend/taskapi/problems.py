@@ -8,6 +8,8 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from taskapi.observability import request_id
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,6 +56,8 @@ class Problem(ProblemException):
     def to_response(self) -> ConnexionResponse:
         body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
         body.update(self.ext or {})
+        if (current := request_id()) is not None:
+            body["request_id"] = current
         return ConnexionResponse(
             status_code=self.status,
             mimetype=PROBLEM_JSON,

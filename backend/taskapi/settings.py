@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     cursor_secret: str | None = Field(None, repr=False, description="Signs page cursors; shared by all replicas.")
 
+    cors_origins: str = Field("", description="Comma-separated origins allowed to call from a browser.")
+
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     validate_responses: bool = False
 
@@ -84,6 +86,19 @@ class Settings(BaseSettings):
                     f"on this machine; got {self.jwks_url}"
                 )
         return self
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str) -> str:
+        for origin in filter(None, (part.strip() for part in value.split(","))):
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+                raise SettingsError(f"must list origins such as https://app.example.com, not {origin!r}")
+        return value
+
+    @cached_property
+    def allowed_origins(self) -> list[str]:
+        return [part.strip().rstrip("/") for part in self.cors_origins.split(",") if part.strip()]
 
     @cached_property
     def cursor_key(self) -> bytes:

@@ -1,0 +1,122 @@
+"""Per request: an id (X-Request-ID), one structured log line, and Prometheus metrics."""
+
+import contextvars
+import logging
+import os
+import re
+import time
+import uuid
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("taskapi.request")
+
+# What the rest of the request may add to its log line (the verified user id); and the id problems carry.
+current: contextvars.ContextVar[dict] = contextvars.ContextVar("taskapi_request")
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+REQUESTS = Counter("taskapi_requests_total", "Requests answered", ["operation", "method", "status"])
+LATENCY = Histogram(
+    "taskapi_request_duration_seconds",
+    "Time to answer a request",
+    ["operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+POOL = Gauge(
+    "taskapi_db_pool_connections", "Database connections of this worker", ["state"], multiprocess_mode="livesum"
+)
+
+
+def request_id() -> str | None:
+    context = current.get(None)
+    return context["request_id"] if context else None
+
+
+def note_user(user_id: str) -> None:
+    context = current.get(None)
+    if context is not None:
+        context["user_id"] = user_id
+
+
+class Observability:
+    """Outermost middleware: it sees every answer, problems included, and how long it took."""
+
+    def __init__(self, app: ASGIApp, operation_ids: dict[str, str]) -> None:
+        self.app = app
+        # Connexion names the handler (taskapi.tasks.create_task); logs and metrics use the operationId.
+        self.operation_ids = operation_ids
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["path"] == "/metrics" and scope["method"] == "GET":
+            return await _metrics(send)
+        started = time.perf_counter()
+        supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        context = {
+            "request_id": supplied if _CLIENT_REQUEST_ID.match(supplied) else uuid.uuid4().hex,
+            "user_id": None,
+        }
+        token = current.set(context)
+        # Connexion's router records the operation here; a dict made now is shared with it.
+        extensions = scope.setdefault("extensions", {})
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", context["request_id"].encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            handler = extensions.get("connexion_routing", {}).get("operation_id")
+            operation = self.operation_ids.get(handler, "none")
+            REQUESTS.labels(operation, scope["method"], str(status)).inc()
+            LATENCY.labels(operation).observe(elapsed)
+            engine = scope.get("state", {}).get("engine")
+            if engine is not None:
+                POOL.labels("in_use").set(engine.pool.checkedout())
+                POOL.labels("idle").set(engine.pool.checkedin())
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                operation,
+                status,
+                extra={
+                    "fields": {
+                        "request_id": context["request_id"],
+                        "user_id": context["user_id"],
+                        "operation": operation,
+                        "method": scope["method"],
+                        "status": status,
+                        "latency_ms": round(elapsed * 1000, 2),
+                    }
+                },
+            )
+            current.reset(token)
+
+
+async def _metrics(send: Send) -> None:
+    """Prometheus exposition; with several workers their numbers are merged (PROMETHEUS_MULTIPROC_DIR)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    headers = [(b"content-type", CONTENT_TYPE_LATEST.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
