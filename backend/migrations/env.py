@@ -15,6 +15,9 @@ if not url:
 
 engine = sa.create_engine(sqlalchemy_url(url), poolclass=sa.pool.NullPool)
 with engine.connect() as connection:
+    # Building an index on a large table may take longer than the service's own statement_timeout.
+    connection.exec_driver_sql("SET statement_timeout = 0")
+    connection.commit()
     context.configure(connection=connection, target_metadata=SQLModel.metadata)
     with context.begin_transaction():
         context.run_migrations()

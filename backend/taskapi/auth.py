@@ -81,7 +81,7 @@ class TokenVerifier:
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=self._leeway,
-                options={"require": self._required},
+                options={"require": self._required, "verify_aud": self._audience is not None},
             )
         except jwt.ExpiredSignatureError:
             raise unauthorized("The token has expired; get a new one from Better Auth (GET /api/auth/token).") from None

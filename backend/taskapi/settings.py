@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(5, ge=0, le=100)
     # Under a burst, requests queue for a connection instead of failing; past this they get a 503.
     db_pool_timeout: float = Field(10.0, gt=0, le=60, description="Seconds to wait for a free connection.")
-    db_connect_timeout: int = Field(3, ge=2, le=30, description="Seconds to wait for a new connection.")
+    db_connect_timeout: int = Field(3, ge=2, le=30, description="Seconds one connection attempt may take.")
+    db_connect_budget: float = Field(
+        4.0, gt=0, le=60, description="Seconds to keep retrying a connection (a cold Neon compute) before a 503."
+    )
 
     better_auth_url: str | None = None
     better_auth_secret: str | None = Field(None, repr=False)

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from sqlalchemy import make_url as sa_url
 
 from tests.support.issuer import Issuer, SigningKey
 from tests.support.live_server import LiveServer
@@ -118,3 +119,97 @@ def test_rotated_key_is_picked_up_on_first_sight(make_settings):
             assert client.get("/u1/tasks", headers={"Authorization": f"Bearer {rotated}"}).status_code == 200
     finally:
         keys.close()
+
+
+def test_connections_killed_server_side_are_replaced_unnoticed(alice, db):
+    alice.create("before")
+    killed = db.execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    ).fetchone()[0]
+    assert killed >= 1
+    for _ in range(3):
+        assert alice.client.get(f"/{alice.id}/tasks").status_code == 200
+    assert alice.client.post(f"/{alice.id}/tasks", json={"title": "after"}).status_code == 201
+
+
+def test_a_stuck_query_frees_the_worker_with_a_503(make_settings, issuer, database_url, db):
+    """statement_timeout comes from the service's role (migration 0003); this role gets a short one."""
+    db.execute("DO $$ BEGIN CREATE ROLE impatient LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    db.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO impatient")
+    db.execute("ALTER ROLE impatient SET statement_timeout = '1s'")
+    impatient_url = sa_url(database_url).set(username="impatient").render_as_string(hide_password=False)
+    with (
+        LiveServer(make_settings(database_url=impatient_url)) as server,
+        server.client(issuer.token("stuck")) as client,
+    ):
+        task = client.post("/stuck/tasks", json={"title": "locked"}).json()
+        with db.transaction():
+            db.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", (task["id"],))
+            started = time.monotonic()
+            blocked = client.put(f"/stuck/tasks/{task['id']}", json={"title": "waits for the lock"})
+            _unavailable(blocked, started)
+            assert "took too long" in blocked.json()["detail"]
+            assert client.get(f"/stuck/tasks/{task['id']}").status_code == 200, "the worker serves others"
+        assert client.get(f"/stuck/tasks/{task['id']}").json()["title"] == "locked", "nothing was changed"
+
+
+class FlakyProxy:
+    """A TCP front for the test Postgres that hangs up on the first `refusals` connections (a cold start)."""
+
+    def __init__(self, socket_path: str, refusals: int) -> None:
+        import asyncio
+        import threading
+
+        self.attempts, self.refusals, self._socket_path = 0, refusals, socket_path
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+            self.port = self._server.sockets[0].getsockname()[1]
+            ready.set()
+
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        asyncio.run_coroutine_threadsafe(serve(), self._loop)
+        ready.wait(5)
+
+    async def _handle(self, reader, writer) -> None:
+        import asyncio
+
+        self.attempts += 1
+        if self.attempts <= self.refusals:
+            writer.close()
+            return
+        upstream_reader, upstream_writer = await asyncio.open_unix_connection(self._socket_path)
+
+        async def pipe(source, sink) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            finally:
+                sink.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._server.close)
+
+
+def test_a_cold_database_is_retried_on_connect(make_settings, issuer, database_url):
+    url = sa_url(database_url)
+    socket_path = f"{url.query['host']}/.s.PGSQL.5432"
+    proxy = FlakyProxy(socket_path, refusals=2)
+    try:
+        through_proxy = url.set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
+        with (
+            LiveServer(make_settings(database_url=through_proxy)) as server,
+            server.client(issuer.token("cold")) as client,
+        ):
+            started = time.monotonic()
+            assert client.post("/cold/tasks", json={"title": "first after sleep"}).status_code == 201
+            assert time.monotonic() - started < 5
+        assert proxy.attempts >= 3, "two refused attempts, then one that worked"
+    finally:
+        proxy.close()

@@ -142,3 +142,12 @@ def test_a_remembered_token_still_expires(make_settings, issuer):
         assert _call(strict, "u-short", short_lived).status_code == 200
         time.sleep(2.5)
         _assert_unauthorized(_call(strict, "u-short", short_lived), "expired")
+
+
+def test_shared_secret_only_accepts_tokens_whatever_their_audience(make_settings):
+    """With no issuer configured there is no audience to hold a token to; an `aud` claim is not a reason to refuse."""
+    from tests.support.live_server import LiveServer
+
+    with LiveServer(make_settings(better_auth_url=None, jwt_jwks_url=None)) as secret_only:
+        assert _call(secret_only, "u-aud", hs256_token("u-aud", aud="https://app.example.com")).status_code == 200
+        assert _call(secret_only, "u-aud", hs256_token("u-aud", aud=None, iss=None)).status_code == 200

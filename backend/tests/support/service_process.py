@@ -1,0 +1,38 @@
+"""The service as `make run` starts it, in its own process, for tests that need real signals."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BACKEND = Path(__file__).resolve().parents[2]
+
+
+def start_service(database_url: str, **env: str) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
+    for name in ("BETTER_AUTH_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
+        environment.pop(name, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "taskapi.cli", "run"],
+        cwd=BACKEND,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the service did not start")
