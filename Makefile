@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CLIENT := clients/typescript
 CLIENT_INSTALLED := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test fuzz token migrate lint lock bench bench-list client
+.PHONY: run test test-pooler fuzz token migrate lint lock bench bench-list client
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ $(CLIENT_INSTALLED): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 test: $(INSTALLED) $(CLIENT_INSTALLED)
 	cd backend && ../$(BIN)/python -m pytest
 	cd $(CLIENT) && npm run -s check
+
+## The API and fuzz tests again, with the service connecting through a real PgBouncer in transaction mode
+## (what Neon's pooled endpoint is); migrations and assertions go straight to Postgres.
+test-pooler: $(INSTALLED)
+	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { apt-get update -qq && apt-get install -y -qq pgbouncer; }
+	cd backend && TEST_VIA_PGBOUNCER=1 ../$(BIN)/python -m pytest tests/api tests/fuzz
 
 ## Regenerate the TypeScript client's types from openapi/openapi.yaml.
 client: $(CLIENT_INSTALLED)

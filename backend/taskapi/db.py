@@ -26,10 +26,17 @@ def sqlalchemy_url(database_url: str) -> sa.URL:
     return sa.make_url(database_url).set(drivername="postgresql+psycopg")
 
 
+def libpq_conninfo(database_url: str) -> str:
+    """The URL's parts as libpq keywords, query parameters (sslmode, channel_binding, …) included."""
+    url = sa.make_url(database_url)
+    parts = {"host": url.host, "port": url.port, "user": url.username, "password": url.password, "dbname": url.database}
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in {**parts, **url.query}.items() if v is not None})
+
+
 def _connector(settings: Settings):
     """Connect, retrying with backoff while the budget lasts: a cold Neon compute can refuse or time out
     the first attempts. Only connecting is retried, never a statement, so no write is ever sent twice."""
-    conninfo = sa.make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    conninfo = libpq_conninfo(settings.database_url)
 
     async def connect() -> psycopg.AsyncConnection:
         deadline = time.monotonic() + settings.db_connect_budget

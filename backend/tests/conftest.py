@@ -28,7 +28,8 @@ def _migrate(database_url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
+def direct_database_url() -> str:
+    """The test database itself: for migrations and for checking what is really stored."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         from taskapi.localdb import embedded_database
@@ -39,9 +40,24 @@ def database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def db(database_url: str) -> Iterator[psycopg.Connection]:
+def database_url(direct_database_url: str) -> Iterator[str]:
+    """What the service connects to: the database, or with TEST_VIA_PGBOUNCER=1 a PgBouncer in front of it."""
+    if not os.environ.get("TEST_VIA_PGBOUNCER"):
+        yield direct_database_url
+        return
+    from taskapi.localdb import DATA_DIR
+    from tests.support.pgbouncer import start_pgbouncer
+
+    process, pooled_url = start_pgbouncer(direct_database_url, DATA_DIR / "pgbouncer-test")
+    yield pooled_url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def db(direct_database_url: str) -> Iterator[psycopg.Connection]:
     """A direct connection for asserting what is really in the database."""
-    url = sqlalchemy_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    url = sqlalchemy_url(direct_database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, autocommit=True) as connection:
         yield connection
 

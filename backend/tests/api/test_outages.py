@@ -197,8 +197,8 @@ class FlakyProxy:
         self._loop.call_soon_threadsafe(self._server.close)
 
 
-def test_a_cold_database_is_retried_on_connect(make_settings, issuer, database_url):
-    url = sa_url(database_url)
+def test_a_cold_database_is_retried_on_connect(make_settings, issuer, direct_database_url):
+    url = sa_url(direct_database_url)
     socket_path = f"{url.query['host']}/.s.PGSQL.5432"
     proxy = FlakyProxy(socket_path, refusals=2)
     try:

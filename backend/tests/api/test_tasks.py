@@ -144,8 +144,10 @@ def test_contract_and_swagger_ui_are_served(server):
         assert anonymous.get("/ui/").status_code == 200
 
 
-def test_timestamps_are_utc_whatever_the_database_time_zone(make_settings, issuer, database_url):
-    kolkata = database_url + ("&" if "?" in database_url else "?") + "options=-c%20TimeZone%3DAsia%2FKolkata"
+def test_timestamps_are_utc_whatever_the_database_time_zone(make_settings, issuer, direct_database_url):
+    # A startup option, so straight to Postgres: PgBouncer refuses startup options.
+    url = direct_database_url
+    kolkata = url + ("&" if "?" in url else "?") + "options=-c%20TimeZone%3DAsia%2FKolkata"
     with LiveServer(make_settings(database_url=kolkata)) as server, server.client(issuer.token("tz-user")) as client:
         task = client.post("/tz-user/tasks", json={"title": "t", "due_at": "2026-12-01T10:00:00+05:30"}).json()
         listed = client.get("/tz-user/tasks").json()["items"][0]
