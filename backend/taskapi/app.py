@@ -1,6 +1,5 @@
 """create_app(): the contract wired to its handlers, errors and middleware."""
 
-import logging
 import re
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,8 +23,6 @@ from taskapi.validation import BodySizeLimit, BodyValidator, ParametersValidator
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-log = logging.getLogger(__name__)
 
 
 class SnakeCaseResolver(Resolver):
