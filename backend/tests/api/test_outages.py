@@ -1,6 +1,7 @@
 """Our outages (database, key server) are 503 problems with Retry-After, fast, and heal without a restart."""
 
 import time
+import uuid
 
 import pytest
 from sqlalchemy import make_url as sa_url
@@ -155,13 +156,15 @@ def test_a_stuck_query_frees_the_worker_with_a_503(make_settings, issuer, databa
 
 
 class FlakyProxy:
-    """A TCP front for the test Postgres that hangs up on the first `refusals` connections (a cold start)."""
+    """A TCP front for the test Postgres that hangs up on the first `refusals` connections (a cold start),
+    and, given `cut_after`, on a connection as soon as it has forwarded a message containing those bytes."""
 
-    def __init__(self, socket_path: str, refusals: int) -> None:
+    def __init__(self, socket_path: str, refusals: int = 0, cut_after: bytes | None = None) -> None:
         import asyncio
         import threading
 
         self.attempts, self.refusals, self._socket_path = 0, refusals, socket_path
+        self.cut_after, self.cuts = cut_after, 0
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
 
@@ -183,15 +186,26 @@ class FlakyProxy:
             return
         upstream_reader, upstream_writer = await asyncio.open_unix_connection(self._socket_path)
 
-        async def pipe(source, sink) -> None:
+        async def pipe(source, sink, watch: bool) -> None:
             try:
                 while data := await source.read(65536):
                     sink.write(data)
                     await sink.drain()
+                    if watch and self.cut_after and self.cut_after in data:
+                        self.cuts += 1
+                        self.cut_after = None  # once: the connection dies mid-transaction
+                        await asyncio.sleep(0.05)
+                        writer.transport.abort()
+                        upstream_writer.transport.abort()
+                        return
             finally:
                 sink.close()
 
-        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True)
+        await asyncio.gather(
+            pipe(reader, upstream_writer, watch=True),
+            pipe(upstream_reader, writer, watch=False),
+            return_exceptions=True,
+        )
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._server.close)
@@ -211,5 +225,26 @@ def test_a_cold_database_is_retried_on_connect(make_settings, issuer, direct_dat
             assert client.post("/cold/tasks", json={"title": "first after sleep"}).status_code == 201
             assert time.monotonic() - started < 5
         assert proxy.attempts >= 3, "two refused attempts, then one that worked"
+    finally:
+        proxy.close()
+
+
+def test_a_write_cut_off_midway_is_not_sent_again(make_settings, issuer, direct_database_url, db):
+    user = "cut" + uuid.uuid4().hex
+    url = sa_url(direct_database_url)
+    proxy = FlakyProxy(f"{url.query['host']}/.s.PGSQL.5432", cut_after=b"INSERT INTO tasks")
+    try:
+        through_proxy = url.set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
+        with (
+            LiveServer(make_settings(database_url=through_proxy)) as server,
+            server.client(issuer.token("cut")) as client,
+        ):
+            started = time.monotonic()
+            _unavailable(client.post("/cut/tasks", json={"title": "cut off"}), started)
+            assert proxy.cuts == 1
+            assert db.execute("SELECT count(*) FROM tasks WHERE user_id = 'cut'").fetchone() == (0,)
+            assert client.post("/cut/tasks", json={"title": "next one"}).status_code == 201
+        titles = [title for (title,) in db.execute("SELECT title FROM tasks WHERE user_id = 'cut'")]
+        assert titles == ["next one"], "the cut-off write was not resent"
     finally:
         proxy.close()
