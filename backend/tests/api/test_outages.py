@@ -211,40 +211,39 @@ class FlakyProxy:
         self._loop.call_soon_threadsafe(self._server.close)
 
 
-def test_a_cold_database_is_retried_on_connect(make_settings, issuer, direct_database_url):
-    url = sa_url(direct_database_url)
-    socket_path = f"{url.query['host']}/.s.PGSQL.5432"
-    proxy = FlakyProxy(socket_path, refusals=2)
-    try:
-        through_proxy = url.set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
-        with (
-            LiveServer(make_settings(database_url=through_proxy)) as server,
-            server.client(issuer.token("cold")) as client,
-        ):
-            started = time.monotonic()
-            assert client.post("/cold/tasks", json={"title": "first after sleep"}).status_code == 201
-            assert time.monotonic() - started < 5
-        assert proxy.attempts >= 3, "two refused attempts, then one that worked"
-    finally:
+@pytest.fixture
+def through_flaky_proxy(direct_database_url):
+    """Make a FlakyProxy in front of the test Postgres; returns it and a DATABASE_URL that goes through it."""
+    proxies = []
+
+    def make(**behaviour) -> tuple[FlakyProxy, str]:
+        url = sa_url(direct_database_url)
+        proxies.append(FlakyProxy(f"{url.query['host']}/.s.PGSQL.5432", **behaviour))
+        return proxies[-1], url.set(host="127.0.0.1", port=proxies[-1].port, query={}).render_as_string(
+            hide_password=False
+        )
+
+    yield make
+    for proxy in proxies:
         proxy.close()
 
 
-def test_a_write_cut_off_midway_is_not_sent_again(make_settings, issuer, direct_database_url, db):
+def test_a_cold_database_is_retried_on_connect(make_settings, issuer, through_flaky_proxy):
+    proxy, url = through_flaky_proxy(refusals=2)
+    with LiveServer(make_settings(database_url=url)) as server, server.client(issuer.token("cold")) as client:
+        started = time.monotonic()
+        assert client.post("/cold/tasks", json={"title": "first after sleep"}).status_code == 201
+        assert time.monotonic() - started < 5
+    assert proxy.attempts >= 3, "two refused attempts, then one that worked"
+
+
+def test_a_write_cut_off_midway_is_not_sent_again(make_settings, issuer, through_flaky_proxy, db):
     user = "cut" + uuid.uuid4().hex
-    url = sa_url(direct_database_url)
-    proxy = FlakyProxy(f"{url.query['host']}/.s.PGSQL.5432", cut_after=b"INSERT INTO tasks")
-    try:
-        through_proxy = url.set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
-        with (
-            LiveServer(make_settings(database_url=through_proxy)) as server,
-            server.client(issuer.token("cut")) as client,
-        ):
-            started = time.monotonic()
-            _unavailable(client.post("/cut/tasks", json={"title": "cut off"}), started)
-            assert proxy.cuts == 1
-            assert db.execute("SELECT count(*) FROM tasks WHERE user_id = 'cut'").fetchone() == (0,)
-            assert client.post("/cut/tasks", json={"title": "next one"}).status_code == 201
-        titles = [title for (title,) in db.execute("SELECT title FROM tasks WHERE user_id = 'cut'")]
-        assert titles == ["next one"], "the cut-off write was not resent"
-    finally:
-        proxy.close()
+    proxy, url = through_flaky_proxy(cut_after=b"INSERT INTO tasks")
+    with LiveServer(make_settings(database_url=url)) as server, server.client(issuer.token(user)) as client:
+        started = time.monotonic()
+        _unavailable(client.post(f"/{user}/tasks", json={"title": "cut off"}), started)
+        assert proxy.cuts == 1
+        assert client.post(f"/{user}/tasks", json={"title": "next one"}).status_code == 201
+    titles = [title for (title,) in db.execute("SELECT title FROM tasks WHERE user_id = %s", (user,))]
+    assert titles == ["next one"], "the cut-off write was not resent"
