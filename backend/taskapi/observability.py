@@ -23,6 +23,7 @@ log = logging.getLogger("taskapi.request")
 # What the rest of the request may add to its log line (the verified user id); and the id problems carry.
 current: contextvars.ContextVar[dict] = contextvars.ContextVar("taskapi_request")
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter("taskapi_requests_total", "Requests answered", ["operation", "method", "status"])
 LATENCY = Histogram(
@@ -84,7 +85,9 @@ class Observability:
             elapsed = time.perf_counter() - started
             handler = extensions.get("connexion_routing", {}).get("operation_id")
             operation = self.operation_ids.get(handler, "none")
-            REQUESTS.labels(operation, scope["method"], str(status)).inc()
+            # Label values stay a small, fixed set: a client cannot mint new series with made-up methods.
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            REQUESTS.labels(operation, method, str(status)).inc()
             LATENCY.labels(operation).observe(elapsed)
             engine = scope.get("state", {}).get("engine")
             if engine is not None:
