@@ -70,6 +70,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # A connection that died while idle (Neon scaled to zero, a restart) is replaced, not used.
         pool_pre_ping=True,
         pool_recycle=300,
+        # Error messages and logs never carry statement parameters: titles and descriptions are the users'.
+        hide_parameters=True,
     )
 
 
