@@ -21,10 +21,10 @@ def fresh_database() -> str:
     sys.path.insert(0, str(BACKEND))
     from taskapi.localdb import embedded_database
 
+    from taskapi.cli import migrate
+
     url = embedded_database("bench", cluster="postgres-bench", fresh=True)
-    subprocess.run(
-        [sys.executable, "-m", "taskapi.cli", "migrate"], cwd=BACKEND, check=True, env={**os.environ, "DATABASE_URL": url}
-    )
+    migrate(url)
     return url
 
 

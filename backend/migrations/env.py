@@ -1,4 +1,5 @@
-"""Alembic runs against DATABASE_URL_DIRECT (Neon's non-pooled endpoint) when set, else DATABASE_URL."""
+"""Alembic runs against the URL it is given (taskapi.cli.migrate), else DATABASE_URL_DIRECT (Neon's
+non-pooled endpoint), else DATABASE_URL."""
 
 import os
 
@@ -9,7 +10,11 @@ from sqlmodel import SQLModel
 import taskapi.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from taskapi.db import sqlalchemy_url
 
-url = os.environ.get("DATABASE_URL_DIRECT") or os.environ.get("DATABASE_URL")
+url = (
+    context.config.attributes.get("database_url")
+    or os.environ.get("DATABASE_URL_DIRECT")
+    or os.environ.get("DATABASE_URL")
+)
 if not url:
     raise SystemExit("Set DATABASE_URL (or DATABASE_URL_DIRECT, Neon's direct endpoint) to migrate.")
 

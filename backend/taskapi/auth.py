@@ -1,7 +1,6 @@
 """Bearer tokens from Better Auth: verified here (never issued), and the owner check."""
 
 import hashlib
-import logging
 import time
 
 import jwt
@@ -11,8 +10,6 @@ from taskapi.jwks import ASYMMETRIC_ALGS, JwksCache
 from taskapi.observability import note_user
 from taskapi.problems import Problem, unauthorized
 from taskapi.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # Better Auth's tokens are about 1 KB even with the whole user record in them.
 MAX_TOKEN_LENGTH = 8 * 1024

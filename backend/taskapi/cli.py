@@ -27,11 +27,14 @@ def _use_embedded_database_if_unset() -> bool:
     return True
 
 
-def migrate() -> None:
+def migrate(database_url: str | None = None) -> None:
+    """Apply every migration, to `database_url` or to what the environment names (see migrations/env.py)."""
     from alembic import command
     from alembic.config import Config
 
-    command.upgrade(Config(str(ALEMBIC_INI)), "head")
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["database_url"] = database_url
+    command.upgrade(config, "head")
 
 
 def run() -> None:

@@ -82,16 +82,14 @@ async def transaction() -> AsyncIterator[AsyncSession]:
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
             yield session
-    except sa.exc.OperationalError as error:
-        if not isinstance(error.orig, psycopg.errors.QueryCanceled):
-            log.warning("database unavailable: %s", type(error.orig).__name__)
-            raise unavailable("The database cannot be reached right now. Try again shortly.") from None
-        # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
-        log.warning("statement cancelled by statement_timeout")
-        raise unavailable("The database took too long to answer; nothing was changed. Try again shortly.") from None
     except sa.exc.TimeoutError:
         log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
         raise unavailable("The service is overloaded right now; nothing was changed. Try again shortly.") from None
     except DATABASE_OUTAGE as error:
-        log.warning("database unavailable: %s", type(error).__name__)
+        cause = getattr(error, "orig", error)
+        if isinstance(cause, psycopg.errors.QueryCanceled):
+            # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
+            log.warning("statement cancelled by statement_timeout")
+            raise unavailable("The database took too long to answer; nothing was changed. Try again shortly.") from None
+        log.warning("database unavailable: %s", type(cause).__name__)
         raise unavailable("The database cannot be reached right now. Try again shortly.") from None

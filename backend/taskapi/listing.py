@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from taskapi.cursors import CursorCodec
 from taskapi.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, TASKS
 from taskapi.problems import field_error, invalid
+from taskapi.validation import RFC3339_MESSAGE
 
 # Each sort key is served by an index on (user_id, key, id); see migrations 0001 and 0002.
 SORT_KEYS: dict[str, sa.ColumnElement] = {
@@ -20,12 +21,6 @@ SORT_KEYS: dict[str, sa.ColumnElement] = {
     "updated": TASKS.c.updated_at,
     "title": TASKS.c.title,
     "due": DUE_SORT_KEY,
-}
-_KEY_TYPES = {
-    "created": sa.DateTime(timezone=True),
-    "updated": sa.DateTime(timezone=True),
-    "title": sa.String(),
-    "due": sa.DateTime(timezone=True),
 }
 _INSTANT = TypeAdapter(AwareDatetime)
 
@@ -35,8 +30,7 @@ def _instant(value: str, name: str) -> datetime:
     try:
         parsed = _INSTANT.validate_python(value)
     except ValidationError:
-        message = "must be an RFC 3339 date-time such as 2026-12-01T00:00:00Z"
-        raise invalid([field_error("query", name, message)]) from None
+        raise invalid([field_error("query", name, RFC3339_MESSAGE)]) from None
     try:
         return min(parsed.astimezone(UTC), DUE_NEVER)
     except OverflowError:
@@ -64,7 +58,7 @@ def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
         conditions.append(TASKS.c.search.op("@@")(query))
     if after:
         row = sa.tuple_(key, TASKS.c.id)
-        last = sa.tuple_(sa.bindparam("after_key", type_=_KEY_TYPES[name]), sa.bindparam("after_id", type_=sa.Uuid))
+        last = sa.tuple_(sa.bindparam("after_key", type_=key.type), sa.bindparam("after_id", type_=sa.Uuid))
         conditions.append(row < last if descending else row > last)
     order = [key.desc(), TASKS.c.id.desc()] if descending else [key.asc(), TASKS.c.id.asc()]
     return (

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError, fi
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
-from taskapi.problems import Problem, field_error
+from taskapi.problems import field_error, invalid
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
@@ -17,7 +17,9 @@ USER_ID_MAX = 128
 Priority = Literal["low", "medium", "high"]
 # Undated tasks sort after every dated one; the same expression is indexed (migration 0002).
 DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
-DUE_SORT_KEY = sa.literal_column("COALESCE(due_at, '9999-12-31 00:00:00+00'::timestamptz)")
+DUE_SORT_KEY = sa.literal_column(
+    "COALESCE(due_at, '9999-12-31 00:00:00+00'::timestamptz)", type_=sa.DateTime(timezone=True)
+)
 DUE_RANGE_MESSAGE = "must fall within the years 0001-9999 once converted to UTC"
 SEARCH_DOCUMENT = "to_tsvector('simple'::regconfig, title || ' ' || COALESCE(description, ''))"
 
@@ -114,7 +116,7 @@ class _Normalised(SQLModel):
                 )
                 for problem in error.errors()
             ]
-            raise Problem(422, "; ".join(f"body.{e['field']}: {e['message']}" for e in errors), errors=errors) from None
+            raise invalid(errors, status=422) from None
 
 
 class TaskCreate(_Normalised):

@@ -2,7 +2,6 @@
 
 import json
 import logging
-import re
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -67,10 +66,11 @@ class Problem(ProblemException):
         )
 
 
-def invalid(errors: list[dict]) -> Problem:
-    """400 naming each bad field; `detail` alone is enough to know what to fix."""
+def invalid(errors: list[dict], status: int = 400) -> Problem:
+    """A problem naming each bad field (400 malformed, 422 well-formed but out of range); `detail` alone
+    is enough to know what to fix."""
     detail = "; ".join(f"{e['in']}{'.' + e['field'] if e['field'] else ''}: {e['message']}" for e in errors)
-    return Problem(400, detail, errors=errors)
+    return Problem(status, detail, errors=errors)
 
 
 def field_error(location: str, field: str, message: str) -> dict:
@@ -99,7 +99,8 @@ def _translate(exc: ProblemException) -> Problem:
     if status == 401:
         return unauthorized(_MISSING_TOKEN if "No authorization token" in detail else detail)
     if status == 400:
-        return invalid([_connexion_field_error(detail)])
+        # What still comes from Connexion itself: a required body sent with no Content-Length.
+        return invalid([field_error("body", "", detail)])
     if status == 415:
         return Problem(
             415,
@@ -109,18 +110,6 @@ def _translate(exc: ProblemException) -> Problem:
         log.error("connexion problem %s: %s", exc.status, detail)
         return Problem(500, "Something went wrong on our side; nothing was changed. Try again later.")
     return Problem(status, detail)
-
-
-_EXTRA_PARAMETER = re.compile(r"Extra (\w+) parameter\(s\) (.+) not in spec")
-
-
-def _connexion_field_error(detail: str) -> dict:
-    """Connexion reports one parameter problem as prose; keep it, and say where it was."""
-    extra = _EXTRA_PARAMETER.match(detail)
-    if extra:
-        names = extra.group(2)
-        return field_error(extra.group(1), names, f"unknown parameter(s) {names}: remove them")
-    return field_error("body", "", detail)
 
 
 async def handle_problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:

@@ -4,7 +4,7 @@ from functools import cached_property
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Better Auth refuses secrets shorter than this in production; so do we.
@@ -128,8 +128,6 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read the environment, turning pydantic's report into one line per mistake."""
-    from pydantic import ValidationError
-
     try:
         return Settings()
     except ValidationError as error:

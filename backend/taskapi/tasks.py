@@ -27,6 +27,10 @@ def _task_response(row, status: int = 200, headers: dict | None = None) -> Respo
     return Response(_public(row).model_dump_json(), status_code=status, media_type=JSON, headers=headers)
 
 
+def _created(user_id: str, row) -> Response:
+    return _task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
+
+
 def _completed_at(completed: bool | sa.ColumnElement) -> sa.ColumnElement | None:
     """Stamped when a task becomes done, kept while it stays done, cleared when it is reopened."""
     stamped = sa.func.coalesce(TASKS.c.completed_at, sa.func.now())
@@ -93,12 +97,12 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
-                return _task_response(replay, 201, {"Location": f"/api/{user_id}/tasks/{replay['id']}"})
+                return _created(user_id, replay)
         row = (await session.exec(statement)).mappings().one()
         if key is not None:
             answer = {**_public(row).model_dump(mode="json"), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
-    return _task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
+    return _created(user_id, row)
 
 
 async def list_tasks(

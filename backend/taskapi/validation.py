@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskapi.problems import Problem, field_error, invalid, too_large
 
+RFC3339_MESSAGE = "must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z"
+
 
 def _errors(location: str, error: ValidationError) -> list[dict]:
     """One entry per bad field, worded so a client developer can act on it without echoing huge values."""
@@ -41,7 +43,7 @@ def _errors(location: str, error: ValidationError) -> list[dict]:
     elif keyword == "type":
         message = f"must be {'null or ' if error.schema.get('nullable') else ''}of type {expected}"
     elif keyword == "format" and expected == "date-time":
-        message = "must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z"
+        message = RFC3339_MESSAGE
     elif keyword in ("minimum", "maximum", "enum", "format"):
         message = error.message.replace(repr(error.instance), "the value", 1)
     else:

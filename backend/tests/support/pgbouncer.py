@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from tests.support.live_server import free_port
+
 POOLED_USERS = ("postgres", "impatient")  # trust auth still wants each user listed
 
 
@@ -17,9 +19,7 @@ def start_pgbouncer(direct_url: str, workdir: Path) -> tuple[subprocess.Popen, s
     if not Path(binary).exists():
         raise RuntimeError("pgbouncer is not installed: `make test-pooler` installs it (Debian package pgbouncer)")
     url = make_url(direct_url)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "users.txt").write_text("".join(f'"{user}" ""\n' for user in POOLED_USERS))
     (workdir / "pgbouncer.ini").write_text(f"""

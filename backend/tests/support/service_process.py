@@ -1,7 +1,6 @@
 """The service as `make run` starts it, in its own process, for tests that need real signals."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,13 +8,13 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.live_server import free_port
+
 BACKEND = Path(__file__).resolve().parents[2]
 
 
 def start_service(database_url: str, **env: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), **env}
     for name in ("BETTER_AUTH_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
         environment.pop(name, None)
