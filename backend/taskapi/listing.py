@@ -9,19 +9,32 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from sqlalchemy.dialects import postgresql
 
 from taskapi.cursors import CursorCodec
-from taskapi.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, TASKS
+from taskapi.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, REMIND_DESC_SORT_KEY, REMIND_SORT_KEY, TASKS
 from taskapi.problems import field_error, invalid
 from taskapi.validation import RFC3339_MESSAGE
 
-# Each sort key is served by an index on (user_id, key, id); see migrations 0001 and 0002.
+# Each sort key is served by an index on (user_id, key, id); see migrations 0001, 0002 and 0004.
 SORT_KEYS: dict[str, sa.ColumnElement] = {
     "created": TASKS.c.created_at,
     "updated": TASKS.c.updated_at,
     "title": TASKS.c.title,
     "due": DUE_SORT_KEY,
+    "remind": REMIND_SORT_KEY,
 }
+# Where descending order needs a key of its own (tasks without a reminder still last).
+DESCENDING_SORT_KEYS = {"remind": REMIND_DESC_SORT_KEY}
+# The expression the tag index holds (migration 0004): each tag prefixed with its owner, "alice/work".
+TAG_KEYS = sa.func.task_tag_keys(TASKS.c.user_id, TASKS.c.tags, type_=postgresql.ARRAY(sa.Text))
+# Filters on a time column: (parameter, column, comparison).
+_TIME_FILTERS = (
+    ("due_before", TASKS.c.due_at, "<"),
+    ("due_after", TASKS.c.due_at, ">="),
+    ("remind_before", TASKS.c.remind_at, "<"),
+    ("remind_after", TASKS.c.remind_at, ">="),
+)
 _INSTANT = TypeAdapter(AwareDatetime)
 
 
@@ -41,16 +54,17 @@ def _instant(value: str, name: str) -> datetime:
 def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
     """One statement per shape of query, built once: requests only bind their values."""
     name, descending = sort.lstrip("-"), sort.startswith("-")
-    key = SORT_KEYS[name]
+    key = DESCENDING_SORT_KEYS.get(name, SORT_KEYS[name]) if descending else SORT_KEYS[name]
     conditions = [TASKS.c.user_id == sa.bindparam("user_id")]
     if "completed" in filters:
         conditions.append(TASKS.c.completed == sa.bindparam("completed"))
     if "priority" in filters:
         conditions.append(TASKS.c.priority == sa.bindparam("priority"))
-    if "due_before" in filters:
-        conditions.append(TASKS.c.due_at < sa.bindparam("due_before", type_=sa.DateTime(timezone=True)))
-    if "due_after" in filters:
-        conditions.append(TASKS.c.due_at >= sa.bindparam("due_after", type_=sa.DateTime(timezone=True)))
+    for name, column, comparison in _TIME_FILTERS:
+        if name in filters:
+            conditions.append(column.op(comparison)(sa.bindparam(name, type_=sa.DateTime(timezone=True))))
+    if "tag_keys" in filters:
+        conditions.append(TAG_KEYS.contains(sa.bindparam("tag_keys", type_=postgresql.ARRAY(sa.Text))))
     if "q" in filters:
         query = sa.func.websearch_to_tsquery(
             sa.literal_column("'simple'::regconfig"), sa.bindparam("q", type_=sa.String)
@@ -79,11 +93,25 @@ class TaskListing:
     due_before: str | None = None
     due_after: str | None = None
     limit: int = 50
+    tags: tuple[str, ...] = ()  # normalised (taskapi.tags)
+    remind_before: str | None = None
+    remind_after: str | None = None
 
     @property
     def scope(self) -> str:
         """What a cursor is bound to: this user, this sort and these filters (never the page size)."""
-        query = [self.user_id, self.status, self.sort, self.q, self.priority, self.due_before, self.due_after]
+        query = [
+            self.user_id,
+            self.status,
+            self.sort,
+            self.q,
+            self.priority,
+            self.due_before,
+            self.due_after,
+            list(self.tags),
+            self.remind_before,
+            self.remind_after,
+        ]
         return hashlib.sha256(json.dumps(query).encode()).hexdigest()[:24]
 
     def statement(self, after: list | None) -> tuple[sa.Select, dict]:
@@ -94,10 +122,11 @@ class TaskListing:
             params["completed"] = self.status == "completed"
         if self.priority:
             params["priority"] = self.priority
-        if self.due_before:
-            params["due_before"] = _instant(self.due_before, "due_before")
-        if self.due_after:
-            params["due_after"] = _instant(self.due_after, "due_after")
+        for name, _column, _comparison in _TIME_FILTERS:
+            if getattr(self, name):
+                params[name] = _instant(getattr(self, name), name)
+        if self.tags:
+            params["tag_keys"] = [f"{self.user_id}/{tag}" for tag in self.tags]
         if self.q:
             params["q"] = self.q
         if after is not None:

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, TypeAdapter, ValidationError, fi
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from taskapi import recurrence, tags
 from taskapi.problems import field_error, invalid
 
 TITLE_MAX = 200
@@ -22,6 +23,13 @@ DUE_SORT_KEY = sa.literal_column(
 )
 DUE_RANGE_MESSAGE = "must fall within the years 0001-9999 once converted to UTC"
 SEARCH_DOCUMENT = "to_tsvector('simple'::regconfig, title || ' ' || COALESCE(description, ''))"
+# Tasks without a reminder come last in `remind` and in `-remind` order, hence two keys (migration 0004).
+REMIND_SORT_KEY = sa.literal_column(
+    "COALESCE(remind_at, '9999-12-31 00:00:00+00'::timestamptz)", type_=sa.DateTime(timezone=True)
+)
+REMIND_DESC_SORT_KEY = sa.literal_column(
+    "COALESCE(remind_at, '0001-01-01 00:00:00+00'::timestamptz)", type_=sa.DateTime(timezone=True)
+)
 
 
 class Task(SQLModel, table=True):
@@ -37,6 +45,13 @@ class Task(SQLModel, table=True):
         sa.Index("ix_tasks_user_id_title_id", "user_id", "title", "id"),
         sa.Index("ix_tasks_user_id_due_id", "user_id", DUE_SORT_KEY, "id"),
         sa.Index("ix_tasks_search", "search", postgresql_using="gin"),
+        sa.Index("ix_tasks_user_id_remind_id", "user_id", REMIND_SORT_KEY, "id"),
+        sa.Index("ix_tasks_user_id_remind_desc_id", "user_id", REMIND_DESC_SORT_KEY, "id"),
+        sa.Index("ix_tasks_tag_keys", sa.text("task_tag_keys(user_id, tags)"), postgresql_using="gin"),
+        sa.CheckConstraint(f"cardinality(tags) <= {tags.MAX_TAGS}", name="ck_tasks_tags_count"),
+        sa.CheckConstraint(
+            "recurrence IS NULL OR (due_at IS NOT NULL AND series_start IS NOT NULL)", name="ck_tasks_recurrence_due"
+        ),
     )
 
     id: uuid.UUID = Field(
@@ -51,6 +66,16 @@ class Task(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     priority: str = Field(default="medium", max_length=6, sa_column_kwargs={"server_default": "medium"})
     due_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    tags: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'::text[]")),
+    )
+    remind_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # {"rule": RRULE, "timezone": IANA zone}; the series' first occurrence is `series_start`.
+    recurrence: dict | None = Field(default=None, sa_column=sa.Column(postgresql.JSONB(none_as_null=True)))
+    series_start: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # Set once, when completing a recurring task creates its next occurrence; never a second time.
+    next_occurrence_id: uuid.UUID | None = Field(default=None)
     # Bumped by every change; the ETag is made from it.
     version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": sa.text("1")})
     search: str | None = Field(
@@ -63,6 +88,15 @@ class Task(SQLModel, table=True):
     updated_at: datetime = Field(
         sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
     )
+
+
+class TaskCount(SQLModel, table=True):
+    """Each user's number of completed tasks, kept by triggers (migration 0004) so the summary never counts them."""
+
+    __tablename__ = "task_counts"
+
+    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
+    completed: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -97,14 +131,22 @@ class _Normalised(SQLModel):
     def _trim(cls, value: str | None) -> str | None:
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("due_at", check_fields=False)
+    @field_validator("due_at", "remind_at", check_fields=False)
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else to_utc(value)
 
     @classmethod
     def from_body(cls, body: dict[str, Any]):
-        """The contract has validated the body's shape; what is left to refuse is a value out of range (422)."""
+        """The contract has validated the body's shape. Left to refuse: a tag or a recurrence rule that is not
+        valid (400, naming it), or an instant out of range (422)."""
+        body = dict(body)
+        if "tags" in body:
+            body["tags"], errors = tags.normalise(body["tags"], "body", "tags")
+            if errors:
+                raise invalid(errors)
+        if body.get("recurrence") is not None:
+            body["recurrence"] = recurrence.parse(body["recurrence"]).as_json()
         try:
             return cls.model_validate(body)
         except ValidationError as error:
@@ -112,7 +154,7 @@ class _Normalised(SQLModel):
                 field_error(
                     "body",
                     ".".join(map(str, problem["loc"])),
-                    DUE_RANGE_MESSAGE if problem["loc"][0] == "due_at" else problem["msg"],
+                    DUE_RANGE_MESSAGE if problem["loc"][0] in ("due_at", "remind_at") else problem["msg"],
                 )
                 for problem in error.errors()
             ]
@@ -127,6 +169,9 @@ class TaskCreate(_Normalised):
     completed: bool = False
     priority: Priority = "medium"
     due_at: datetime | None = None
+    tags: list[str] = []
+    remind_at: datetime | None = None
+    recurrence: dict | None = None
 
 
 class TaskUpdate(_Normalised):
@@ -137,6 +182,9 @@ class TaskUpdate(_Normalised):
     completed: bool | None = None
     priority: Priority | None = None
     due_at: datetime | None = None
+    tags: list[str] | None = None
+    remind_at: datetime | None = None
+    recurrence: dict | None = None
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -145,6 +193,11 @@ def _as_utc(value: datetime) -> datetime:
 
 # pydantic writes a UTC datetime as RFC 3339 with "Z"; the database may answer in another time zone.
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class RecurrencePublic(BaseModel):
+    rule: str
+    timezone: str
 
 
 class TaskPublic(BaseModel):
@@ -158,6 +211,10 @@ class TaskPublic(BaseModel):
     completed_at: UtcDatetime | None
     priority: Priority
     due_at: UtcDatetime | None
+    tags: list[str]
+    remind_at: UtcDatetime | None
+    recurrence: RecurrencePublic | None
+    next_occurrence_id: uuid.UUID | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
 
@@ -168,3 +225,5 @@ TASK_LIST = TypeAdapter(list[TaskPublic])
 TASKS = Task.__table__
 # What a task answer needs, as plain table columns (not ORM entities: cheaper to build and to execute).
 PUBLIC_COLUMNS = [TASKS.c[name] for name in TaskPublic.model_fields] + [TASKS.c.version]
+# What a write reads back: the answer, and what continuing a recurring series needs.
+CHANGED_COLUMNS = [*PUBLIC_COLUMNS, TASKS.c.series_start]

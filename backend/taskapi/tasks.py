@@ -1,19 +1,29 @@
 """Handlers for /{user_id}/tasks, one per operationId (createTask → create_task)."""
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from taskapi import idempotency
+from taskapi import idempotency, recurrence, tags
 from taskapi.auth import require_owner
 from taskapi.db import transaction
 from taskapi.etags import Condition, etag
 from taskapi.listing import TaskListing, page
-from taskapi.models import PUBLIC_COLUMNS, TASK_LIST, TASKS, TaskCreate, TaskPublic, TaskUpdate
-from taskapi.problems import Problem
+from taskapi.models import (
+    CHANGED_COLUMNS,
+    DUE_NEVER,
+    PUBLIC_COLUMNS,
+    TASK_LIST,
+    TASKS,
+    TaskCreate,
+    TaskPublic,
+    TaskUpdate,
+)
+from taskapi.problems import Problem, field_error, invalid
 
 JSON = "application/json"
 
@@ -65,40 +75,94 @@ def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
     return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
 
 
+_RECURRENCE_NEEDS_DUE = invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")])
+
+
+def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
+    """The next occurrence's reminder: the same offset from its due date, if that stays a storable instant."""
+    if remind_at is None:
+        return None
+    try:
+        shifted = next_due + (remind_at - due_at)
+    except OverflowError:
+        return None
+    return shifted if shifted < DUE_NEVER else None
+
+
+async def _continue_series(session: AsyncSession, row):
+    """A recurring task that is now completed gets its next occurrence, in this transaction, at most once ever.
+
+    Concurrent completions wait on the row lock the completing UPDATE took; they then read the row as the
+    first one left it, with `next_occurrence_id` set, and create nothing.
+    """
+    if not row["completed"] or row["recurrence"] is None or row["next_occurrence_id"] is not None:
+        return row
+    rule = recurrence.parse(row["recurrence"])
+    due = recurrence.next_occurrence(rule, row["series_start"], max(row["due_at"], row["completed_at"]))
+    if due is None:  # COUNT or UNTIL has ended the series
+        return row
+    copied = {name: row[name] for name in ("user_id", "title", "description", "priority", "tags", "recurrence")}
+    next_id = (
+        await session.exec(
+            sa.insert(TASKS)
+            .values(
+                **copied,
+                series_start=row["series_start"],
+                due_at=due,
+                remind_at=_shifted(row["remind_at"], row["due_at"], due),
+            )
+            .returning(TASKS.c.id)
+        )
+    ).scalar_one()
+    linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=next_id)
+    return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()
+
+
 async def _change(user_id: str, task_id: str, values: dict) -> Response:
     task_uuid, condition = uuid.UUID(task_id), _if_match()
     statement = (
         sa.update(TASKS)
         .where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)
         .values(**values, updated_at=sa.func.now(), version=TASKS.c.version + 1)
-        .returning(*PUBLIC_COLUMNS)
+        .returning(*CHANGED_COLUMNS)
     )
     async with transaction() as session:
-        row = (await session.exec(_guarded(statement, task_uuid, condition))).mappings().first()
+        try:
+            row = (await session.exec(_guarded(statement, task_uuid, condition))).mappings().first()
+        except sa.exc.IntegrityError as error:
+            if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
+                raise _RECURRENCE_NEEDS_DUE from None
+            raise
         if row is None:
             raise await _absent(session, user_id, task_uuid)
+        if "completed" in values:
+            row = await _continue_series(session, row)
     return _task_response(row)
 
 
 async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
+    if new.recurrence is not None and new.due_at is None:
+        raise _RECURRENCE_NEEDS_DUE
     key = request.headers.get("idempotency-key")
     statement = (
         sa.insert(TASKS)
         .values(
             user_id=user_id,
             completed_at=sa.func.now() if new.completed else None,
+            # A new series starts at this task, its first occurrence.
+            series_start=new.due_at if new.recurrence is not None else None,
             **new.model_dump(),
         )
-        .returning(*PUBLIC_COLUMNS)
+        .returning(*CHANGED_COLUMNS)
     )
     async with transaction() as session:
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
                 return _created(user_id, replay)
-        row = (await session.exec(statement)).mappings().one()
+        row = await _continue_series(session, (await session.exec(statement)).mappings().one())
         if key is not None:
             answer = {**_public(row).model_dump(mode="json"), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
@@ -116,9 +180,17 @@ async def list_tasks(
     due_after: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    tag: list[str] | None = None,
+    remind_before: str | None = None,
+    remind_after: str | None = None,
 ) -> Response:
     require_owner(user_id, user)
-    listing = TaskListing(user_id, status, sort, q, priority, due_before, due_after, limit)
+    wanted, errors = tags.normalise(tag or [], "query", "tag")
+    if errors:
+        raise invalid(errors)
+    listing = TaskListing(
+        user_id, status, sort, q, priority, due_before, due_after, limit, tuple(wanted), remind_before, remind_after
+    )
     codec = request.state.cursors
     statement, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
     async with transaction() as session:
@@ -152,6 +224,10 @@ async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response
     values = TaskUpdate.from_body(body).model_dump(exclude_unset=True)
     if "completed" in values:
         values["completed_at"] = _completed_at(values["completed"])
+    if "recurrence" in values:
+        # A new or changed rule starts a new series at the task's (new) due date; none ends it.
+        starts = values.get("due_at", TASKS.c.due_at) if values["recurrence"] is not None else None
+        values["series_start"] = starts
     return await _change(user_id, id_, values)
 
 

@@ -38,6 +38,8 @@ def _errors(location: str, error: ValidationError) -> list[dict]:
         message = f"must be at most {expected} characters"
     elif keyword == "minLength":
         message = "must not be empty" if expected == 1 else f"must be at least {expected} characters"
+    elif keyword == "maxItems":
+        message = f"must have at most {expected} items"
     elif keyword == "minProperties":
         message = "must name at least one field to change"
     elif keyword == "type":

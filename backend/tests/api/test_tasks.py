@@ -13,6 +13,10 @@ TASK_FIELDS = {
     "completed_at",
     "priority",
     "due_at",
+    "tags",
+    "remind_at",
+    "recurrence",
+    "next_occurrence_id",
     "created_at",
     "updated_at",
 }

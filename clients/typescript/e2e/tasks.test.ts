@@ -95,6 +95,81 @@ describe("a signed-in user, through the generated client", () => {
   });
 });
 
+describe("the todo model: tags, reminders, recurring tasks, counts", () => {
+  test("tags tasks, filters by every tag given, and counts tags", async () => {
+    const path = { user_id: bob.id };
+    const both = await bob.client.POST("/{user_id}/tasks", {
+      params: { path },
+      body: { title: "Quarterly report", tags: ["Work", "urgent ", "work"] },
+    });
+    assert.deepEqual(both.data?.tags, ["urgent", "work"]);
+    await bob.client.POST("/{user_id}/tasks", { params: { path }, body: { title: "Plan", tags: ["work"] } });
+    const filtered = await bob.client.GET("/{user_id}/tasks", {
+      params: { path, query: { tag: ["work", "URGENT"] } },
+    });
+    assert.deepEqual(filtered.data?.items.map((t) => t.id), [both.data?.id]);
+    const tags = await bob.client.GET("/{user_id}/tags", { params: { path } });
+    assert.deepEqual(tags.data?.items, [
+      { name: "urgent", open: 1, total: 1 },
+      { name: "work", open: 2, total: 2 },
+    ]);
+  });
+
+  test("completing 'every Monday 09:00 Europe/Berlin' creates next Monday's task once", async () => {
+    const path = { user_id: bob.id };
+    const created = await bob.client.POST("/{user_id}/tasks", {
+      params: { path },
+      body: {
+        title: "Team meeting",
+        due_at: "2099-11-30T08:00:00Z", // a Monday, 09:00 in Berlin
+        remind_at: "2099-11-30T07:45:00Z",
+        recurrence: { rule: "FREQ=WEEKLY;BYDAY=MO", timezone: "Europe/Berlin" },
+      },
+    });
+    assert.ok(created.data);
+    const taskPath = { user_id: bob.id, id: created.data.id };
+    const done = await bob.client.PATCH("/{user_id}/tasks/{id}/complete", {
+      params: { path: taskPath },
+      body: { completed: true },
+    });
+    const nextId = done.data?.next_occurrence_id;
+    assert.ok(nextId);
+    const next = await bob.client.GET("/{user_id}/tasks/{id}", { params: { path: { user_id: bob.id, id: nextId } } });
+    assert.equal(next.data?.due_at, "2099-12-07T08:00:00Z");
+    assert.equal(next.data?.remind_at, "2099-12-07T07:45:00Z");
+    const again = await bob.client.PATCH("/{user_id}/tasks/{id}/complete", {
+      params: { path: taskPath },
+      body: { completed: true },
+    });
+    assert.equal(again.data?.next_occurrence_id, nextId);
+    const reminders = await bob.client.GET("/{user_id}/tasks", {
+      params: { path, query: { remind_after: "2099-12-01T00:00:00Z", sort: "remind" } },
+    });
+    assert.deepEqual(reminders.data?.items.map((t) => t.id), [nextId]);
+  });
+
+  test("the summary adds up", async () => {
+    const summary = await bob.client.GET("/{user_id}/summary", {
+      params: { path: { user_id: bob.id }, query: { timezone: "Europe/Berlin" } },
+    });
+    assert.ok(summary.data);
+    const { total, open, completed, by_priority } = summary.data;
+    assert.equal(total, open + completed);
+    assert.deepEqual([total, completed], [4, 1]);
+    assert.equal(by_priority.low + by_priority.medium + by_priority.high, open);
+  });
+
+  test("a bad recurrence rule is a problem naming the part", async () => {
+    const bad = await bob.client.POST("/{user_id}/tasks", {
+      params: { path: { user_id: bob.id } },
+      body: { title: "x", due_at: "2099-01-01T00:00:00Z", recurrence: { rule: "FREQ=HOURLY" } },
+    });
+    assertProblem(bad.error, 400, "validation-error");
+    assert.deepEqual(bad.error?.errors?.map((e) => e.field), ["recurrence.rule"]);
+    assert.match(bad.error?.detail ?? "", /FREQ=HOURLY is not supported/);
+  });
+});
+
 describe("isolation between users", () => {
   test("bob gets 403 on alice's path and on alice's task under his own path", async () => {
     const mine = await alice.client.POST("/{user_id}/tasks", {

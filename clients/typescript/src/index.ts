@@ -10,6 +10,9 @@ export type Task = components["schemas"]["Task"];
 export type TaskCreate = components["schemas"]["TaskCreate"];
 export type TaskUpdate = components["schemas"]["TaskUpdate"];
 export type TaskList = components["schemas"]["TaskList"];
+export type Recurrence = NonNullable<components["schemas"]["Recurrence"]>;
+export type TagList = components["schemas"]["TagList"];
+export type Summary = components["schemas"]["Summary"];
 /** Every non-2xx answer: RFC 9457 problem+json. Branch on `type`, show `detail`. */
 export type Problem = components["schemas"]["Problem"];
 export type TaskClient = Client<paths>;

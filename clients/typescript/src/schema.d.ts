@@ -61,7 +61,8 @@ export interface paths {
         /**
          * List tasks
          * @description One page of the tasks owned by `{user_id}`, newest first unless `sort` says otherwise.
-         *     Filters combine with AND. To read the next page, repeat the request with the same filters
+         *     Filters combine with AND: `?tag=work&tag=urgent&status=pending` is the open tasks tagged both
+         *     `work` and `urgent`. To read the next page, repeat the request with the same filters
          *     and sort plus `cursor` set to the `next_cursor` of the previous answer; `next_cursor` is
          *     `null` on the last page. Pages stay consistent while tasks are created or deleted between
          *     requests: no task is skipped or repeated. A cursor is opaque and signed: one edited by hand,
@@ -73,6 +74,12 @@ export interface paths {
          * Create a task
          * @description Creates a task owned by `{user_id}`. Only `title` is required; leading and trailing
          *     whitespace is removed from it. The server sets `id`, `user_id` and the timestamps.
+         *
+         *     **Tags** are stored trimmed, lower-cased, de-duplicated and sorted: `["Work", "work ", "home"]`
+         *     is kept as `["home", "work"]`.
+         *
+         *     **Recurring tasks.** A task with a `recurrence` (which needs a `due_at`: the series' first
+         *     occurrence) gets its next occurrence when it is completed; see `recurrence` in the schema.
          *
          *     **Safe retries.** Send an `Idempotency-Key` (any unique string, e.g. a UUID made once per
          *     user action) and a retry within 24 hours returns the original task (same `id`, `201`) instead
@@ -114,7 +121,9 @@ export interface paths {
          * Update a task
          * @description Changes the fields present in the body and keeps the others: `{"completed": true}` leaves
          *     the title and description as they were. `"description": null` clears the description.
-         *     The body must name at least one field.
+         *     The body must name at least one field. `tags` replaces the task's tags as a whole (`[]`
+         *     clears them). A new `recurrence` starts a new series at the task's `due_at`; `null` ends it.
+         *     `"completed": true` on a recurring task creates its next occurrence, as `PATCH …/complete` does.
          *
          *     Send the task's `ETag` in `If-Match` to change it only if nobody else has changed it since
          *     you read it: otherwise the answer is `412` and nothing changes.
@@ -124,6 +133,7 @@ export interface paths {
         /**
          * Delete a task
          * @description Deletes the task for good. Answers `204` with an empty body. `If-Match` works as for `PUT`.
+         *     Deleting an occurrence of a recurring task deletes that occurrence only.
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -160,8 +170,71 @@ export interface paths {
          * @description With a body `{"completed": true|false}` sets the completion state; with no body toggles it.
          *     `completed_at` is set when a task becomes completed and cleared when it is reopened.
          *     `If-Match` works as for `PUT`.
+         *
+         *     **Recurring tasks.** Completing one creates its next occurrence in the same transaction: a
+         *     new open task with the same title, description, priority, tags and recurrence, due at the
+         *     series' first occurrence after both this task's `due_at` and now, its reminder (if any) at
+         *     the same offset. The answer's `next_occurrence_id` names it. A task gets at most one next
+         *     occurrence ever: retries, concurrent completions and done → open → done create no second
+         *     one, and answer the same id. When COUNT or UNTIL has ended the series, nothing is created
+         *     and `next_occurrence_id` stays `null`. Reopening touches this task only.
          */
         patch: operations["completeTask"];
+        trace?: never;
+    };
+    "/{user_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the user's tags, with counts
+         * @description Every tag on the user's tasks, by name, with how many open tasks and how many tasks in all
+         *     carry it: a sidebar's tag list. A tag no task carries any more is not listed.
+         */
+        get: operations["listTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Count the user's tasks
+         * @description How many tasks the user has, open and completed; how many open ones are overdue (due before
+         *     now) and due today (due on today's date in `timezone`, passed or not, so a task can be
+         *     both); and the open ones by priority. `total` is `open + completed`.
+         */
+        get: operations["getSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -192,6 +265,54 @@ export interface components {
          * @example 2 litres, semi-skimmed
          */
         Description: string | null;
+        /**
+         * @description 1 to 32 characters after trimming, without commas or control characters. Stored lower-cased.
+         * @example work
+         */
+        Tag: string;
+        /**
+         * @description At most 20 tags. Stored trimmed, lower-cased, de-duplicated and sorted: `["Work", "work ",
+         *     "home"]` is kept as `["home", "work"]`.
+         * @example [
+         *       "home",
+         *       "work"
+         *     ]
+         */
+        Tags: components["schemas"]["Tag"][];
+        /**
+         * Format: date-time
+         * @description When to remind the user (RFC 3339, any offset; stored and returned in UTC); `null` for no
+         *     reminder. Must fall within the years 0001–9999 in UTC.
+         * @example 2026-11-30T16:00:00Z
+         */
+        RemindAt: string | null;
+        /**
+         * @description Makes the task recur, `null` for a one-off task. The series starts at the task's `due_at`
+         *     (required with a recurrence), and occurrences are wall-clock times in `timezone`: "every
+         *     Monday 09:00 Europe/Berlin" stays 09:00 in Berlin across daylight-saving changes. A day
+         *     that lacks the date (`BYMONTHDAY=31` in April) is skipped, as RFC 5545 says.
+         *
+         *     `rule` is an RFC 5545 RRULE with the parts `FREQ` (`DAILY`, `WEEKLY`, `MONTHLY`,
+         *     `YEARLY`), `INTERVAL` (1–1000), `BYDAY` (`MO`…`SU`, numbered like `1MO` or `-1FR` with
+         *     MONTHLY or YEARLY), `BYMONTHDAY` (1–31, or -31 to -1 counting from the month's end),
+         *     `BYMONTH` (1–12), `COUNT` (1–1000, the task's own occurrence included) and `UNTIL` (a date
+         *     `20261231` or a UTC time `20261231T170000Z`, inclusive). Any other part, or a malformed
+         *     one, is a `400` naming it.
+         * @example {
+         *       "rule": "FREQ=WEEKLY;BYDAY=MO,WE",
+         *       "timezone": "Europe/Berlin"
+         *     }
+         */
+        Recurrence: {
+            /** @example FREQ=WEEKLY;BYDAY=MO,WE */
+            rule: string;
+            /**
+             * @description An IANA time zone name.
+             * @default UTC
+             * @example Europe/Berlin
+             */
+            timezone?: string;
+        } | null;
         /** @description A new task. Only `title` is required. */
         TaskCreate: {
             title: components["schemas"]["Title"];
@@ -204,6 +325,10 @@ export interface components {
             /** @default medium */
             priority?: components["schemas"]["Priority"];
             due_at?: components["schemas"]["DueAt"];
+            /** @default [] */
+            tags?: components["schemas"]["Tags"];
+            remind_at?: components["schemas"]["RemindAt"];
+            recurrence?: components["schemas"]["Recurrence"];
         };
         /** @description The fields to change; fields left out keep their values. At least one field. */
         TaskUpdate: {
@@ -213,6 +338,9 @@ export interface components {
             completed?: boolean;
             priority?: components["schemas"]["Priority"];
             due_at?: components["schemas"]["DueAt"];
+            tags?: components["schemas"]["Tags"];
+            remind_at?: components["schemas"]["RemindAt"];
+            recurrence?: components["schemas"]["Recurrence"];
         };
         /** @description The completion state to set. */
         TaskCompletion: {
@@ -241,6 +369,24 @@ export interface components {
              * @description When the task is due (RFC 3339, UTC); `null` for no due date.
              */
             due_at: string | null;
+            /** @description Normalised (trimmed, lower-cased, de-duplicated) and sorted. */
+            tags: string[];
+            /**
+             * Format: date-time
+             * @description When to remind the user (RFC 3339, UTC); `null` for no reminder.
+             */
+            remind_at: string | null;
+            /** @description The task's recurrence, the rule normalised to upper case; `null` for a one-off task. */
+            recurrence: {
+                rule: string;
+                timezone: string;
+            } | null;
+            /**
+             * Format: uuid
+             * @description Read-only. The occurrence that completing this recurring task created; `null` until then,
+             *     and when the series had ended. Kept when the task is reopened.
+             */
+            next_occurrence_id: string | null;
             /**
              * Format: date-time
              * @description RFC 3339, UTC.
@@ -257,6 +403,35 @@ export interface components {
             items: components["schemas"]["Task"][];
             /** @description Pass as `cursor` to read the next page; `null` on the last page. */
             next_cursor: string | null;
+        };
+        TagCount: {
+            /** @description The tag. */
+            name: string;
+            /** @description Open tasks carrying it. */
+            open: number;
+            /** @description All tasks carrying it, open or completed. */
+            total: number;
+        };
+        /** @description The user's tags, by name. */
+        TagList: {
+            items: components["schemas"]["TagCount"][];
+        };
+        /** @description Counts of the user's tasks. */
+        Summary: {
+            /** @description Every task, open or completed. */
+            total: number;
+            open: number;
+            completed: number;
+            /** @description Open tasks due before now. */
+            overdue: number;
+            /** @description Open tasks due on today's date in `timezone`, passed or not. */
+            due_today: number;
+            /** @description Open tasks by priority. */
+            by_priority: {
+                low: number;
+                medium: number;
+                high: number;
+            };
         };
         /** @description An RFC 9457 problem detail. `detail` says what went wrong and what to do about it. */
         Problem: {
@@ -402,7 +577,8 @@ export interface components {
         };
         /**
          * @description The request is well-formed but cannot be carried out: the `Idempotency-Key` was already used
-         *     with a different body, or `due_at` is outside the years 0001–9999 once converted to UTC.
+         *     with a different body, or `due_at` or `remind_at` is outside the years 0001–9999 once
+         *     converted to UTC.
          *     Nothing was changed.
          */
         Unprocessable: {
@@ -594,10 +770,12 @@ export interface operations {
                 /** @description Which tasks, by completion. */
                 status?: "all" | "pending" | "completed";
                 /**
-                 * @description The order: `created`, `updated`, `title` or `due` (tasks without `due_at` come last),
-                 *     ascending, or descending with a leading `-`. Ties are broken by `id`.
+                 * @description The order: `created`, `updated`, `title`, `due` or `remind`, ascending, or descending
+                 *     with a leading `-`. Ties are broken by `id`. Tasks without `due_at` come last in `due`
+                 *     order and first in `-due`; tasks without `remind_at` come last in both `remind` and
+                 *     `-remind`.
                  */
-                sort?: "created" | "-created" | "updated" | "-updated" | "title" | "-title" | "due" | "-due";
+                sort?: "created" | "-created" | "updated" | "-updated" | "title" | "-title" | "due" | "-due" | "remind" | "-remind";
                 /**
                  * @description Words to find in the title or description (whole words, any case; `"quoted phrase"`,
                  *     `or` and `-excluded` work as in a web search).
@@ -616,6 +794,26 @@ export interface operations {
                  * @example 2026-11-01T00:00:00Z
                  */
                 due_after?: string;
+                /**
+                 * @description Only tasks carrying this tag; repeat it (`?tag=work&tag=urgent`) for tasks carrying every
+                 *     one of them. Matched after the same normalisation as stored tags, so `Work` finds `work`.
+                 * @example [
+                 *       "work"
+                 *     ]
+                 */
+                tag?: components["schemas"]["Tag"][];
+                /**
+                 * @description Only tasks whose reminder is strictly before this instant (RFC 3339). With
+                 *     `remind_after` set to when the client last looked and `status=pending`, the reminders
+                 *     that fell due since then.
+                 * @example 2026-11-24T10:00:00Z
+                 */
+                remind_before?: string;
+                /**
+                 * @description Only tasks whose reminder is at or after this instant (RFC 3339).
+                 * @example 2026-11-24T09:00:00Z
+                 */
+                remind_after?: string;
                 /** @description The most tasks on one page. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
@@ -901,6 +1099,76 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's tags. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSummary: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The IANA time zone whose "today" `due_today` counts, e.g. `Europe/Berlin`.
+                 * @example Europe/Berlin
+                 */
+                timezone?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The counts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -1,0 +1,171 @@
+"""Recurring tasks through the API: the next occurrence appears on completion, once, in the rule's zone."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEKLY_MONDAY_BERLIN = {"rule": "FREQ=WEEKLY;BYDAY=MO", "timezone": "Europe/Berlin"}
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _complete(user, task: dict, **kwargs) -> httpx.Response:
+    return user.client.patch(f"/{user.id}/tasks/{task['id']}/complete", **kwargs)
+
+
+def _monday_0900_berlin(weeks_from_now: int) -> datetime:
+    today = datetime.now(BERLIN).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_from_now)
+    return datetime(monday.year, monday.month, monday.day, 9, tzinfo=BERLIN)
+
+
+def test_completing_a_weekly_task_creates_next_mondays_once(alice, db):
+    first_due = _monday_0900_berlin(1)
+    task = alice.create(
+        "Team meeting",
+        description="agenda",
+        priority="high",
+        tags=["work"],
+        due_at=first_due.isoformat(),
+        remind_at=(first_due - timedelta(minutes=15)).isoformat(),
+        recurrence=WEEKLY_MONDAY_BERLIN,
+    )
+    assert task["recurrence"] == WEEKLY_MONDAY_BERLIN and task["next_occurrence_id"] is None
+    done = _complete(alice, task, json={"completed": True}).json()
+    assert done["completed"] is True and done["next_occurrence_id"]
+    following = alice.client.get(f"/{alice.id}/tasks/{done['next_occurrence_id']}").json()
+    due = _at(following["due_at"]).astimezone(BERLIN)
+    assert (due.weekday(), due.hour, due.minute) == (0, 9, 0)
+    assert due.date() == (first_due + timedelta(weeks=1)).date()
+    assert _at(following["due_at"]) - _at(following["remind_at"]) == timedelta(minutes=15)
+    copied = ("title", "description", "priority", "tags", "recurrence")
+    assert {name: following[name] for name in copied} == {name: task[name] for name in copied}
+    assert following["completed"] is False and following["next_occurrence_id"] is None
+
+    # Completing again, reopening and completing, and PUT completed: the same single next occurrence.
+    assert _complete(alice, task, json={"completed": True}).json()["next_occurrence_id"] == following["id"]
+    reopened = _complete(alice, task).json()
+    assert reopened["completed"] is False and reopened["next_occurrence_id"] == following["id"]
+    redone = alice.client.put(f"/{alice.id}/tasks/{task['id']}", json={"completed": True}).json()
+    assert redone["next_occurrence_id"] == following["id"]
+    (count,) = db.execute("SELECT count(*) FROM tasks WHERE user_id = %s", (alice.id,)).fetchone()
+    assert count == 2
+
+
+def test_completing_an_overdue_task_skips_occurrences_already_past(alice):
+    three_weeks_ago = _monday_0900_berlin(-3)
+    task = alice.create("late", due_at=three_weeks_ago.isoformat(), recurrence=WEEKLY_MONDAY_BERLIN)
+    done = _complete(alice, task).json()
+    following = alice.client.get(f"/{alice.id}/tasks/{done['next_occurrence_id']}").json()
+    due = _at(following["due_at"])
+    assert datetime.now(UTC) < due <= datetime.now(UTC) + timedelta(weeks=1)
+    assert due.astimezone(BERLIN).hour == 9
+
+
+def test_daily_at_nine_stays_nine_across_daylight_saving(alice):
+    # Berlin leaves summer time on 2026-10-25: 09:00 is 07:00 UTC before and 08:00 UTC after.
+    task = alice.create(
+        "daily", due_at="2026-10-24T07:00:00Z", recurrence={"rule": "FREQ=DAILY", "timezone": "Europe/Berlin"}
+    )
+    assert task["due_at"] == "2026-10-24T07:00:00Z"
+    # Move it forward in time without changing the series: it was anchored at 2026-10-24 09:00 Berlin.
+    later = alice.client.put(f"/{alice.id}/tasks/{task['id']}", json={"due_at": "2099-10-24T07:00:00Z"}).json()
+    nxt = alice.client.get(f"/{alice.id}/tasks/{_complete(alice, later).json()['next_occurrence_id']}").json()
+    assert nxt["due_at"] == "2099-10-25T08:00:00Z"
+
+
+def test_count_ends_the_series(alice):
+    task = alice.create("twice", due_at="2099-01-01T10:00:00Z", recurrence={"rule": "FREQ=DAILY;COUNT=2"})
+    second = alice.client.get(f"/{alice.id}/tasks/{_complete(alice, task).json()['next_occurrence_id']}").json()
+    assert second["due_at"] == "2099-01-02T10:00:00Z"
+    assert _complete(alice, second).json()["next_occurrence_id"] is None
+
+
+def test_ten_concurrent_completions_make_one_next_occurrence(alice, server, db):
+    task = alice.create("busy", due_at="2099-06-01T10:00:00Z", recurrence={"rule": "FREQ=MONTHLY"})
+
+    async def complete_all() -> list[httpx.Response]:
+        headers = {"Authorization": f"Bearer {alice.token}"}
+        async with httpx.AsyncClient(base_url=server.url + "/api", headers=headers, timeout=10) as client:
+            path = f"/{alice.id}/tasks/{task['id']}/complete"
+            return await asyncio.gather(*(client.patch(path, json={"completed": True}) for _ in range(10)))
+
+    responses = asyncio.run(complete_all())
+    assert [response.status_code for response in responses] == [200] * 10
+    assert len({response.json()["next_occurrence_id"] for response in responses}) == 1
+    rows = db.execute("SELECT due_at FROM tasks WHERE user_id = %s AND id <> %s", (alice.id, task["id"])).fetchall()
+    assert rows == [(datetime(2099, 7, 1, 10, tzinfo=UTC),)]
+
+
+def test_reopening_or_deleting_an_occurrence_touches_it_only(alice):
+    task = alice.create("weekly", due_at="2099-01-05T09:00:00Z", recurrence={"rule": "FREQ=WEEKLY"})
+    following_id = _complete(alice, task).json()["next_occurrence_id"]
+    assert alice.client.delete(f"/{alice.id}/tasks/{following_id}").status_code == 204
+    assert alice.client.get(f"/{alice.id}/tasks/{task['id']}").json()["completed"] is True
+    assert _complete(alice, task).json()["completed"] is False
+    assert alice.client.get(f"/{alice.id}/tasks", params={"status": "all"}).json()["items"][0]["id"] == task["id"]
+
+
+def test_put_starts_changes_and_ends_a_series(alice):
+    task = alice.create("one-off", due_at="2099-03-31T12:00:00Z")
+    path = f"/{alice.id}/tasks/{task['id']}"
+    monthly = alice.client.put(path, json={"recurrence": {"rule": "freq=monthly;bymonthday=31"}}).json()
+    assert monthly["recurrence"] == {"rule": "FREQ=MONTHLY;BYMONTHDAY=31", "timezone": "UTC"}
+    nxt = alice.client.get(f"/{alice.id}/tasks/{_complete(alice, monthly).json()['next_occurrence_id']}").json()
+    assert nxt["due_at"] == "2099-05-31T12:00:00Z", "April has no 31st: skipped"
+    ended = alice.client.put(f"/{alice.id}/tasks/{nxt['id']}", json={"recurrence": None}).json()
+    assert ended["recurrence"] is None
+    assert _complete(alice, ended).json()["next_occurrence_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("recurrence", "field", "words"),
+    [
+        ({"rule": "FREQ=HOURLY"}, "recurrence.rule", "FREQ=HOURLY is not supported"),
+        ({"rule": "FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO"}, "recurrence.rule", "BYSETPOS is not supported"),
+        ({"rule": "FREQ=DAILY;BYHOUR=9"}, "recurrence.rule", "BYHOUR is not supported"),
+        ({"rule": "FREQ=WEEKLY;WKST=SU"}, "recurrence.rule", "WKST is not supported"),
+        ({"rule": "INTERVAL=2"}, "recurrence.rule", "FREQ is required"),
+        ({"rule": "FREQ=DAILY;INTERVAL=0"}, "recurrence.rule", "INTERVAL=0 is out of range"),
+        ({"rule": "FREQ=WEEKLY;BYDAY=XX"}, "recurrence.rule", "BYDAY=XX is not valid"),
+        ({"rule": "FREQ=WEEKLY;BYDAY=2MO"}, "recurrence.rule", "numbered weekday"),
+        ({"rule": "FREQ=MONTHLY;BYMONTHDAY=32"}, "recurrence.rule", "BYMONTHDAY=32 is out of range"),
+        ({"rule": "FREQ=YEARLY;BYMONTH=13"}, "recurrence.rule", "BYMONTH=13 is out of range"),
+        ({"rule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"}, "recurrence.rule", "never recur"),
+        ({"rule": "FREQ=DAILY;COUNT=3;UNTIL=20991231"}, "recurrence.rule", "COUNT and UNTIL"),
+        ({"rule": "FREQ=DAILY;UNTIL=2099-12-31"}, "recurrence.rule", "UNTIL=2099-12-31 is not valid"),
+        ({"rule": "FREQ=DAILY;UNTIL=20990230"}, "recurrence.rule", "not a real date"),
+        ({"rule": "FREQ=DAILY;COUNT=1;COUNT=2"}, "recurrence.rule", "COUNT is given twice"),
+        ({"rule": "FREQ=DAILY;X-NAME=1"}, "recurrence.rule", "X-NAME is not an RRULE part"),
+        ({"rule": "FREQ"}, "recurrence.rule", "not a NAME=VALUE part"),
+        ({"rule": "FREQ=DAILY", "timezone": "Mars/Base"}, "recurrence.timezone", "unknown time zone Mars/Base"),
+        ({"rule": "FREQ=DAILY", "timezone": "../../etc/passwd"}, "recurrence.timezone", "unknown time zone"),
+    ],
+)
+def test_bad_rules_and_zones_are_refused_naming_the_part(alice, recurrence, field, words):
+    body = {"title": "t", "due_at": "2099-01-01T00:00:00Z", "recurrence": recurrence}
+    response = alice.client.post(f"/{alice.id}/tasks", json=body)
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert [error["field"] for error in problem["errors"]] == [field]
+    assert words in problem["errors"][0]["message"]
+
+
+def test_a_recurrence_needs_a_due_date(alice):
+    response = alice.client.post(f"/{alice.id}/tasks", json={"title": "t", "recurrence": {"rule": "FREQ=DAILY"}})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "due_at"
+    task = alice.create("t", due_at="2099-01-01T00:00:00Z", recurrence={"rule": "FREQ=DAILY"})
+    cleared = alice.client.put(f"/{alice.id}/tasks/{task['id']}", json={"due_at": None})
+    assert cleared.status_code == 400
+    assert cleared.json()["errors"][0]["field"] == "due_at"
+    undated = alice.create("undated")
+    added = alice.client.put(f"/{alice.id}/tasks/{undated['id']}", json={"recurrence": {"rule": "FREQ=DAILY"}})
+    assert added.status_code == 400
+    assert alice.client.get(f"/{alice.id}/tasks/{task['id']}").json()["due_at"] == "2099-01-01T00:00:00Z"
