@@ -1,0 +1,37 @@
+// The contract must not break clients generated from the released one: Optic's breaking-change rules compare
+// openapi/openapi.yaml with openapi/released/<version>.yaml, unless info.version's major number was raised.
+// CONTRACT and RELEASED override the two paths (the test of this check uses them).
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const contract = process.env.CONTRACT ?? join(root, "openapi/openapi.yaml");
+const releasedDir = join(root, "openapi/released");
+const newestRelease = readdirSync(releasedDir)
+  .filter((name) => name.endsWith(".yaml"))
+  .sort((a, b) => a.localeCompare(b, "en", { numeric: true }))
+  .at(-1);
+const released = process.env.RELEASED ?? join(releasedDir, newestRelease);
+
+/** info.version, read from the top of the file: `info:` is followed by its indented keys. */
+function version(path) {
+  const match = readFileSync(path, "utf8").match(/^info:\n(?:[ ]{2}.*\n)*?[ ]{2}version: *["']?([\d.]+)/m);
+  if (!match) throw new Error(`${path}: no info.version`);
+  return match[1];
+}
+
+const [before, after] = [version(released), version(contract)];
+const major = (v) => Number(v.split(".")[0]);
+if (major(after) > major(before)) {
+  console.log(`contract ${after} raises the major version of ${before}: breaking changes are allowed`);
+  process.exit(0);
+}
+const optic = spawnSync("optic", ["diff", released, contract, "--check"], { stdio: "inherit", shell: false });
+if (optic.status !== 0) {
+  console.error(
+    `\nThe contract (${after}) breaks clients of ${before}: undo the change, or raise info.version's major number.`,
+  );
+}
+process.exit(optic.status ?? 1);
