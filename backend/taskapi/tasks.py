@@ -75,7 +75,8 @@ def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
     return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
 
 
-_RECURRENCE_NEEDS_DUE = invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")])
+def _recurrence_needs_due() -> Problem:
+    return invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")])
 
 
 def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
@@ -131,7 +132,7 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
             row = (await session.exec(_guarded(statement, task_uuid, condition))).mappings().first()
         except sa.exc.IntegrityError as error:
             if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
-                raise _RECURRENCE_NEEDS_DUE from None
+                raise _recurrence_needs_due() from None
             raise
         if row is None:
             raise await _absent(session, user_id, task_uuid)
@@ -144,7 +145,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
     if new.recurrence is not None and new.due_at is None:
-        raise _RECURRENCE_NEEDS_DUE
+        raise _recurrence_needs_due()
     key = request.headers.get("idempotency-key")
     statement = (
         sa.insert(TASKS)
