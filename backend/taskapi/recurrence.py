@@ -216,6 +216,8 @@ def _restart(rec: Recurrence, anchor: datetime, near: datetime) -> datetime:
 
 def _local_occurrences(rec: Recurrence, anchor: datetime, near: datetime) -> Iterator[datetime]:
     """The series' wall times in order, the anchor first (RFC 5545: DTSTART is always the first occurrence)."""
+    if _never_again(rec, anchor):
+        return iter([anchor])
     byweekday, bymonthday, bymonth = _defaults(rec, anchor)
     start = anchor if rec.count is not None else _restart(rec, anchor, near)
     expansion = rrule.rrule(
@@ -256,8 +258,6 @@ def next_occurrence(rec: Recurrence, series_start: datetime, after: datetime) ->
     tz = rec.zone
     anchor = series_start.astimezone(tz).replace(tzinfo=None)
     near = after.astimezone(tz).replace(tzinfo=None)
-    if _never_again(rec, anchor):
-        return None
     try:
         for local in _local_occurrences(rec, anchor, near):
             instant = local.replace(tzinfo=tz).astimezone(UTC)
