@@ -1,16 +1,13 @@
 """What a sidebar shows: GET /{user_id}/summary (counts by state, due date and priority) and /{user_id}/tags."""
 
-import json
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 from taskapi.auth import require_owner
 from taskapi.db import transaction
 from taskapi.recurrence import zone
-
-JSON = "application/json"
 
 # Open tasks are counted from a partial index over open tasks only (migration 0004); completed ones are read
 # from the trigger-kept counter. The cost grows with the open tasks, never with the completed history.
@@ -46,7 +43,7 @@ def _today(timezone: str) -> tuple[datetime, datetime]:
     return starts.astimezone(UTC), ends.astimezone(UTC)
 
 
-async def get_summary(user_id: str, user: str, timezone: str = "UTC") -> Response:
+async def get_summary(user_id: str, user: str, timezone: str = "UTC") -> JSONResponse:
     require_owner(user_id, user)
     day_starts, day_ends = _today(timezone)
     async with transaction() as session:
@@ -63,11 +60,11 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC") -> Respons
         "due_today": row["due_today"],
         "by_priority": {"low": row["low"], "medium": row["medium"], "high": row["high"]},
     }
-    return Response(json.dumps(summary), media_type=JSON)
+    return JSONResponse(summary)
 
 
-async def list_tags(user_id: str, user: str) -> Response:
+async def list_tags(user_id: str, user: str) -> JSONResponse:
     require_owner(user_id, user)
     async with transaction() as session:
         rows = (await session.exec(TAG_COUNTS, params={"user_id": user_id})).mappings().all()
-    return Response(json.dumps({"items": [dict(row) for row in rows]}), media_type=JSON)
+    return JSONResponse({"items": [dict(row) for row in rows]})

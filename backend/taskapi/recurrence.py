@@ -20,7 +20,6 @@ from taskapi.problems import field_error, invalid
 
 MAX_COUNT = 1000
 MAX_INTERVAL = 1000
-MAX_RULE_LENGTH = 500
 # Occurrences must stay within what due dates can hold (see models.DUE_NEVER).
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 

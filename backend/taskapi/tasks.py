@@ -75,8 +75,15 @@ def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
     return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
 
 
-def _recurrence_needs_due() -> Problem:
-    return invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")])
+async def _write(session: AsyncSession, statement):
+    """Run an INSERT or UPDATE … RETURNING. The database holds the rule that a recurring task has a due date
+    (ck_tasks_recurrence_due), for creates and edits alike; breaking it is the client's mistake, a 400."""
+    try:
+        return (await session.exec(statement)).mappings().first()
+    except sa.exc.IntegrityError as error:
+        if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
+            raise invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")]) from None
+        raise
 
 
 def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
@@ -128,12 +135,7 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
         .returning(*CHANGED_COLUMNS)
     )
     async with transaction() as session:
-        try:
-            row = (await session.exec(_guarded(statement, task_uuid, condition))).mappings().first()
-        except sa.exc.IntegrityError as error:
-            if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
-                raise _recurrence_needs_due() from None
-            raise
+        row = await _write(session, _guarded(statement, task_uuid, condition))
         if row is None:
             raise await _absent(session, user_id, task_uuid)
         if "completed" in values:
@@ -144,8 +146,6 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
 async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
-    if new.recurrence is not None and new.due_at is None:
-        raise _recurrence_needs_due()
     key = request.headers.get("idempotency-key")
     statement = (
         sa.insert(TASKS)
@@ -163,7 +163,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
                 return _created(user_id, replay)
-        row = await _continue_series(session, (await session.exec(statement)).mappings().one())
+        row = await _continue_series(session, await _write(session, statement))
         if key is not None:
             answer = {**_public(row).model_dump(mode="json"), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
@@ -190,7 +190,17 @@ async def list_tasks(
     if errors:
         raise invalid(errors)
     listing = TaskListing(
-        user_id, status, sort, q, priority, due_before, due_after, limit, tuple(wanted), remind_before, remind_after
+        user_id=user_id,
+        status=status,
+        sort=sort,
+        q=q,
+        priority=priority,
+        due_before=due_before,
+        due_after=due_after,
+        limit=limit,
+        tags=tuple(wanted),
+        remind_before=remind_before,
+        remind_after=remind_after,
     )
     codec = request.state.cursors
     statement, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
