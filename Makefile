@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CLIENT := clients/typescript
 CLIENT_INSTALLED := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test test-pooler fuzz token migrate lint lock bench bench-list client
+.PHONY: run test test-pooler fuzz token migrate lint lock bench bench-quick bench-list client
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,8 +63,16 @@ lock: $(INSTALLED)
 bench-list: $(INSTALLED)
 	$(BIN)/python bench/list_scaling.py
 
-## Load test (wrk) of every operation at 1/16/64/256 connections next to pgbench: bench/results/load.{md,png}.
-## BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS, BENCH_OPS tune it.
+WRK := command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+## Load test (wrk) of every operation at 1/16/64/256 connections, with CPU per request, next to two reference
+## stacks and pgbench: bench/results/load.{md,png}. BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS,
+## BENCH_OPS tune it.
 bench: $(INSTALLED)
-	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(WRK)
 	$(BIN)/python bench/load.py
+
+## About 30 s: list and create at 64 connections next to the minimal-Connexion reference; nothing written.
+bench-quick: $(INSTALLED)
+	$(WRK)
+	$(BIN)/python bench/load.py --quick

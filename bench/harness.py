@@ -6,12 +6,14 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import jwt
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 BACKEND = ROOT / "backend"
 SECRET = "bench-shared-secret-" + "x" * 32
 RESULTS = ROOT / "bench" / "results"
@@ -42,34 +44,97 @@ def _free_port() -> int:
 @contextmanager
 def service(database_url: str, workers: int = 1, **env):
     """The service as `make run` starts it (uvicorn, WEB_CONCURRENCY workers), on a free port."""
+    with _serve([sys.executable, "-m", "taskapi.cli", "run"], BACKEND, database_url, workers, env) as running:
+        yield running
+
+
+@contextmanager
+def reference(module: str, database_url: str, workers: int = 1):
+    """One of bench/reference's stacks, served by uvicorn like the service."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{module}:app",
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--port",
+        "{port}",
+    ]
+    with _serve(command, HERE / "reference", database_url, workers, {}) as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Running:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the server and all its worker processes so far."""
+        return sum(_cpu_seconds(pid) for pid in [self.pid, *_descendants(self.pid)])
+
+
+@contextmanager
+def _serve(command: list[str], cwd: Path, database_url: str, workers: int, env: dict):
     port = _free_port()
     environment = {
-        **os.environ, "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET, "PORT": str(port),
-        "WEB_CONCURRENCY": str(workers), **{name: str(value) for name, value in env.items()},
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BETTER_AUTH_SECRET": SECRET,
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        **{name: str(value) for name, value in env.items()},
     }
     for name in ("BETTER_AUTH_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
         environment.pop(name, None)
     log = open(RESULTS / "service.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
-        [sys.executable, "-m", "taskapi.cli", "run"], cwd=BACKEND, env=environment, stdout=log, stderr=subprocess.STDOUT
+        [part.format(port=port) for part in command], cwd=cwd, env=environment, stdout=log, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(base + "/api/openapi.json", timeout=1).status_code == 200:
+                if httpx.get(base + "/api/openapi.json", timeout=1).status_code < 500:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"the service did not start; see {log.name}")
             time.sleep(0.2)
-        yield base
+        yield Running(base, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _descendants(pid: int) -> list[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def percentile(values: list[float], fraction: float) -> float:

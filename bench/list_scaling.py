@@ -82,7 +82,8 @@ def main() -> None:
     database_url = fresh_database()
     users = seed(database_url)
     rows = []
-    with service(database_url) as base:
+    with service(database_url) as running:
+        base = running.base
         for label, params in QUERIES.items():
             for deep in (False, True):
                 if deep and "q" in params:

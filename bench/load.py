@@ -1,11 +1,16 @@
 """`make bench`: the service under load over loopback with wrk, next to pgbench running the same SQL.
 
 For each operation (create, list of 20, get, update, complete, delete, and a 70/20/10 read/update/create
-mix) and each connection count, wrk drives the service for BENCH_SECONDS; pgbench then runs the list and
-insert statements the service sends, on the same database, so service/pgbench is comparable across
-machines. Writes bench/results/load.{json,md,png}.
+mix) and each connection count, wrk drives the service for BENCH_SECONDS, and the CPU time its processes
+used is divided by the requests answered. Two reference stacks (bench/reference) then serve the same list
+at 64 connections: a bare Starlette route and a minimal Connexion app, both over a psycopg pool, which is
+what this design can reach on the machine at hand. pgbench last runs the list and insert statements the
+service sends, on the same database, so service/pgbench is comparable across machines.
+Writes bench/results/load.{json,md,png}. `--quick` (make bench-quick): list and create at 64 connections
+and the minimal-Connexion row only, printed, nothing written: about 30 s for checking a change.
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -15,12 +20,19 @@ from pathlib import Path
 
 import psycopg
 
-from harness import RESULTS, fresh_database, service, token
+from harness import RESULTS, fresh_database, reference, service, token
+from reference.common import LIST_SQL
 
 HERE = Path(__file__).resolve().parent
 OPERATIONS = os.environ.get("BENCH_OPS", "create,list,get,update,complete,delete,mix").split(",")
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64,256").split(",")]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+# The stacks of bench/reference, by the module that serves each; compared at the target's 64 connections.
+REFERENCES = {
+    "bare Starlette + psycopg pool": "bare_starlette",
+    "minimal Connexion + psycopg pool": "minimal_connexion",
+}
+REFERENCE_CONNECTIONS = 64
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 USERS, TASKS_PER_USER, DELETABLE_PER_RUN = 500, 20, 30_000
 # Postgres' max_connections is 100: pgbench runs at most 64 clients, and bigger rows compare with that.
@@ -28,15 +40,14 @@ PGBENCH_MAX_CLIENTS = 64
 
 PGBENCH_SCRIPTS = {
     # The statements the service sends for a list of 20 and for a create (see taskapi/listing.py, tasks.py).
-    "list": r"""\set u random(1, {users})
-SELECT id, user_id, title, description, completed, completed_at, priority, due_at, created_at, updated_at,
-       version, created_at AS sort_key
-FROM tasks WHERE user_id = 'bench' || :u ORDER BY created_at DESC, id DESC LIMIT 21;
-""",
+    "list": "\\set u random(1, {users})\n"
+    + LIST_SQL.replace("%(user_id)s", "'bench' || :u").replace("%(page_size)s", "21")
+    + ";\n",
     "create": r"""\set u random(1, {users})
-INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at)
-VALUES ('bench' || :u, 'bench task', NULL, false, NULL, 'high', NULL)
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_at, created_at, updated_at, version;
+INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at, recurrence)
+VALUES ('bench' || :u, 'bench task', NULL, false, NULL, 'high', NULL, '{{}}', NULL, NULL)
+RETURNING id, user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at, recurrence,
+          next_occurrence_id, created_at, updated_at, version, series_start;
 """,
 }
 
@@ -74,23 +85,44 @@ def write_data(path: Path, users, deletable=()) -> None:
             out.write(f"delete {user_id} {user_token} {task_id}\n")
 
 
-def run_wrk(base: str, operation: str, connections: int, data: Path) -> dict:
+def run_wrk(server, operation: str, connections: int, data: Path, stack: str = "service") -> dict:
     threads = min(2, connections)
+    cpu_before = server.cpu_seconds()
     environment = {**os.environ, "BENCH_OP": operation, "BENCH_DATA": str(data), "BENCH_THREADS": str(threads)}
     completed = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECONDS}s", "--timeout", "10s",
-         "-s", str(HERE / "wrk" / "operations.lua"), base],
-        capture_output=True, text=True, env=environment,
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{SECONDS}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "wrk" / "operations.lua"),
+            server.base,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed: {completed.stderr or completed.stdout}")
+    cpu = server.cpu_seconds() - cpu_before
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     seconds = result["duration_us"] / 1e6
     errors = sum(value for name, value in result.items() if name.startswith("errors_"))
     return {
-        "operation": operation, "connections": connections, "rps": result["requests"] / seconds,
-        "p50_ms": result["p50_us"] / 1000, "p95_ms": result["p95_us"] / 1000, "p99_ms": result["p99_us"] / 1000,
-        "errors": errors, "timeouts": result["errors_timeout"], "requests": result["requests"],
+        "stack": stack,
+        "operation": operation,
+        "connections": connections,
+        "rps": result["requests"] / seconds,
+        "cpu_ms": 1000 * cpu / max(result["requests"], 1),
+        "p50_ms": result["p50_us"] / 1000,
+        "p95_ms": result["p95_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "errors": errors,
+        "timeouts": result["errors_timeout"],
+        "requests": result["requests"],
     }
 
 
@@ -100,28 +132,57 @@ def run_pgbench(database_url: str, statement: str, connections: int, workdir: Pa
     script = workdir / f"{statement}.sql"
     script.write_text(PGBENCH_SCRIPTS[statement].format(users=USERS))
     completed = subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pgbench"), "-n", "-M", "extended", f"-c{connections}", f"-j{min(2, connections)}",
-         f"-T{SECONDS}", "-f", str(script), database_url],
-        capture_output=True, text=True, check=True,
+        [
+            str(POSTGRES_BIN_PATH / "pgbench"),
+            "-n",
+            "-M",
+            "extended",
+            f"-c{connections}",
+            f"-j{min(2, connections)}",
+            f"-T{SECONDS}",
+            "-f",
+            str(script),
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = next(line for line in completed.stdout.splitlines() if line.startswith("tps = "))
     return float(line.split()[2])
 
 
-def markdown(rows: list[dict], pgbench: dict) -> str:
+def markdown(rows: list[dict], references: list[dict], pgbench: dict) -> str:
     lines = [
-        f"Service: {WORKERS} worker(s); wrk over loopback, {SECONDS} s per cell; pgbench runs the same SQL.",
+        f"Service: {WORKERS} worker(s); wrk over loopback, {SECONDS} s per cell; pgbench runs the same SQL. "
+        "CPU ms: the server processes' CPU time divided by the requests answered.",
         "",
-        "| Operation | Connections | Requests/s | p50 ms | p95 ms | p99 ms | Errors | vs pgbench |",
-        "|---|---|---|---|---|---|---|---|",
+        "| Operation | Connections | Requests/s | CPU ms/request | p50 ms | p95 ms | p99 ms | Errors | vs pgbench |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         reference = pgbench.get((row["operation"], min(row["connections"], PGBENCH_MAX_CLIENTS)))
         share = f"{row['rps'] / reference:.0%} of {reference:,.0f}/s" if reference else ""
         lines.append(
-            f"| {row['operation']} | {row['connections']} | {row['rps']:,.0f} | {row['p50_ms']:.1f} | "
-            f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {share} |"
+            f"| {row['operation']} | {row['connections']} | {row['rps']:,.0f} | {row['cpu_ms']:.2f} | "
+            f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['errors']} | {share} |"
         )
+    ours = next(
+        (row for row in rows if (row["operation"], row["connections"]) == ("list", REFERENCE_CONNECTIONS)), None
+    )
+    if references and ours:
+        lines += [
+            "",
+            f"The same list of 20 at {REFERENCE_CONNECTIONS} connections, {WORKERS} worker(s), by stack:",
+            "",
+            "| Stack | Requests/s | CPU ms/request | p99 ms | the service's share |",
+            "|---|---|---|---|---|",
+        ]
+        for row in [*references, ours]:
+            lines.append(
+                f"| {row['stack']} | {row['rps']:,.0f} | {row['cpu_ms']:.2f} | {row['p99_ms']:.1f} | "
+                f"{ours['rps'] / row['rps']:.0%} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -154,6 +215,13 @@ def plot(rows: list[dict], path: Path) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="list and create at 64 connections; nothing written")
+    quick = parser.parse_args().quick
+    global OPERATIONS, CONNECTIONS, REFERENCES
+    if quick:
+        OPERATIONS, CONNECTIONS = ["list", "create"], [REFERENCE_CONNECTIONS]
+        REFERENCES = {name: module for name, module in REFERENCES.items() if module == "minimal_connexion"}
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: `make bench` installs it with apt-get (Debian package wrk)")
     RESULTS.mkdir(exist_ok=True)
@@ -163,27 +231,41 @@ def main() -> None:
     workdir.mkdir(exist_ok=True)
     data = workdir / "users.txt"
     write_data(data, users)
-    rows = []
-    with service(database_url, workers=WORKERS) as base:
+    rows, references = [], []
+    with service(database_url, workers=WORKERS) as server:
         for operation in OPERATIONS:
             for index, connections in enumerate(CONNECTIONS):
                 run_data = data
                 if operation == "delete":
                     run_data = workdir / f"delete-{connections}.txt"
                     write_data(run_data, users, deletable[index])
-                rows.append(run_wrk(base, operation, connections, run_data))
+                rows.append(run_wrk(server, operation, connections, run_data))
                 print(json.dumps(rows[-1]), flush=True)
+    for name, module in REFERENCES.items():
+        with reference(module, database_url, workers=WORKERS) as server:
+            references.append(run_wrk(server, "list", REFERENCE_CONNECTIONS, data, stack=name))
+            print(json.dumps(references[-1]), flush=True)
+    if quick:
+        print(markdown(rows, references, {}))
+        return
     pgbench = {}
     for statement in PGBENCH_SCRIPTS:
         for connections in sorted({min(c, PGBENCH_MAX_CLIENTS) for c in CONNECTIONS}):
             pgbench[(statement, connections)] = run_pgbench(database_url, statement, connections, workdir)
             print(f"pgbench {statement} c={connections}: {pgbench[(statement, connections)]:,.0f} tps", flush=True)
-    (RESULTS / "load.json").write_text(json.dumps(
-        {"workers": WORKERS, "seconds": SECONDS, "service": rows,
-         "pgbench": [{"statement": s, "connections": c, "tps": tps} for (s, c), tps in pgbench.items()]},
-        indent=2,
-    ))
-    table = markdown(rows, pgbench)
+    (RESULTS / "load.json").write_text(
+        json.dumps(
+            {
+                "workers": WORKERS,
+                "seconds": SECONDS,
+                "service": rows,
+                "references": references,
+                "pgbench": [{"statement": s, "connections": c, "tps": tps} for (s, c), tps in pgbench.items()],
+            },
+            indent=2,
+        )
+    )
+    table = markdown(rows, references, pgbench)
     (RESULTS / "load.md").write_text(table)
     plot(rows, RESULTS / "load.png")
     print(table)

@@ -15,7 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth import TokenVerifier
 from taskapi.cursors import CursorCodec
-from taskapi.db import make_engine
+from taskapi.db import Database
 from taskapi.observability import Observability
 from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
 from taskapi.settings import Settings, load_settings
@@ -66,13 +66,13 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
 
     @asynccontextmanager
     async def lifespan(_app):
-        engine = make_engine(settings)
+        database = Database(settings)
         verifier = TokenVerifier(settings)
         try:
-            yield {"engine": engine, "verifier": verifier, "cursors": CursorCodec(settings.cursor_key)}
+            yield {"db": database, "verifier": verifier, "cursors": CursorCodec(settings.cursor_key)}
         finally:
             await verifier.close()
-            await engine.dispose()
+            await database.dispose()
 
     app = AsyncApp(__name__, lifespan=lifespan)
     app.add_api(

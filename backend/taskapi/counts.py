@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from starlette.responses import JSONResponse
 
 from taskapi.auth import require_owner
-from taskapi.db import transaction
+from taskapi.db import statement
 from taskapi.recurrence import zone
 
 # Open tasks are counted from a partial index over open tasks only (migration 0004); completed ones are read
@@ -46,7 +46,7 @@ def _today(timezone: str) -> tuple[datetime, datetime]:
 async def get_summary(user_id: str, user: str, timezone: str = "UTC") -> JSONResponse:
     require_owner(user_id, user)
     day_starts, day_ends = _today(timezone)
-    async with transaction() as session:
+    async with statement() as session:
         row = (
             (await session.exec(SUMMARY, params={"user_id": user_id, "day_starts": day_starts, "day_ends": day_ends}))
             .mappings()
@@ -65,6 +65,6 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC") -> JSONRes
 
 async def list_tags(user_id: str, user: str) -> JSONResponse:
     require_owner(user_id, user)
-    async with transaction() as session:
+    async with statement() as session:
         rows = (await session.exec(TAG_COUNTS, params={"user_id": user_id})).mappings().all()
     return JSONResponse({"items": [dict(row) for row in rows]})

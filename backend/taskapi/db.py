@@ -1,7 +1,8 @@
-"""The engine, and one transaction per request, committed or rolled back in one place."""
+"""The engine, and a request's unit of work: one statement in autocommit, or a transaction, in one place."""
 
 import asyncio
 import logging
+import select
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,31 +61,87 @@ def _connector(settings: Settings):
     return connect
 
 
+def _closed_while_idle(dbapi_connection, _record, _proxy) -> None:
+    """Checkout's liveness check, instead of a `SELECT 1` round trip (pool_pre_ping) on every request.
+
+    A pooled connection waits idle with nothing to read. When the server ends it (a restart, a killed
+    backend, Neon scaling to zero, a pooler closing it) the socket becomes readable: a FATAL error, then
+    end of file. One non-blocking poll of the socket sees that, and the pool replaces the connection.
+    """
+    connection: psycopg.AsyncConnection = dbapi_connection.driver_connection
+    if connection.closed or connection.pgconn.status != psycopg.pq.ConnStatus.OK:
+        raise sa.exc.DisconnectionError("connection closed")
+    poller = select.poll()  # not select.select(): it fails on descriptors above 1023
+    poller.register(connection.pgconn.socket, select.POLLIN)
+    if poller.poll(0):
+        raise sa.exc.DisconnectionError("the server ended the idle connection")
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         sqlalchemy_url(settings.database_url),
         async_creator=_connector(settings),
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-        # A connection that died while idle (Neon scaled to zero, a restart) is replaced, not used.
-        pool_pre_ping=True,
+        # No limit of its own: `Database.slots` already keeps checkouts within pool_size, so the pool never
+        # overflows, and checkouts skip the timed wait (a task per checkout) a bounded overflow would make.
+        max_overflow=-1,
         pool_recycle=300,
         # Error messages and logs never carry statement parameters: titles and descriptions are the users'.
         hide_parameters=True,
     )
+    sa.event.listen(engine.sync_engine.pool, "checkout", _closed_while_idle)
+    return engine
+
+
+class Database:
+    """One per worker: the engine, the same pool lent in autocommit, and a fair queue in front of the pool."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = make_engine(settings)
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Requests wait for a connection here, first come first served (asyncio.Semaphore is fair). The pool's
+        # own queue is not: a request arriving just as a connection comes back takes the one a waiter was
+        # woken for, and that waiter goes back to the end; under load some requests starved for a second.
+        self.slots = asyncio.Semaphore(settings.db_pool_size)
+        self.wait_seconds = settings.db_pool_timeout
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: commit if the block succeeds, roll back if anything raises."""
-    engine: AsyncEngine = request.state.engine
+    """Several statements as one: commit if the block succeeds, roll back if anything raises."""
+    database: Database = request.state.db
+    async with _unit_of_work(database, database.engine) as session, session.begin():
+        yield session
+
+
+@asynccontextmanager
+async def statement() -> AsyncIterator[AsyncSession]:
+    """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for
+    blocks whose writes are a single statement (reads that follow it, such as explaining a 404, are fine)."""
+    database: Database = request.state.db
+    async with _unit_of_work(database, database.autocommit_engine) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _unit_of_work(database: Database, engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session on `engine` once a connection is free, and what the database's failures mean to a client
+    (503s), in one place."""
+    if database.slots.locked():
+        try:
+            async with asyncio.timeout(database.wait_seconds):
+                await database.slots.acquire()
+        except TimeoutError:
+            log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
+            raise unavailable("The service is overloaded right now; nothing was changed. Try again shortly.") from None
+    else:
+        await database.slots.acquire()  # at once
     try:
-        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        async with AsyncSession(engine, expire_on_commit=False) as session:
             yield session
-    except sa.exc.TimeoutError:
-        log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
-        raise unavailable("The service is overloaded right now; nothing was changed. Try again shortly.") from None
     except DATABASE_OUTAGE as error:
         cause = getattr(error, "orig", error)
         if isinstance(cause, psycopg.errors.QueryCanceled):
@@ -93,3 +150,5 @@ async def transaction() -> AsyncIterator[AsyncSession]:
             raise unavailable("The database took too long to answer; nothing was changed. Try again shortly.") from None
         log.warning("database unavailable: %s", type(cause).__name__)
         raise unavailable("The database cannot be reached right now. Try again shortly.") from None
+    finally:
+        database.slots.release()

@@ -16,7 +16,7 @@ async def get_health() -> JSONResponse:
 
 
 async def _database() -> str:
-    async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), request.state.engine.connect() as connection:
+    async with asyncio.timeout(READINESS_TIMEOUT_SECONDS), request.state.db.engine.connect() as connection:
         await connection.execute(sa.text("SELECT 1"))
     return "ok"
 

@@ -89,10 +89,10 @@ class Observability:
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             REQUESTS.labels(operation, method, str(status)).inc()
             LATENCY.labels(operation).observe(elapsed)
-            engine = scope.get("state", {}).get("engine")
-            if engine is not None:
-                POOL.labels("in_use").set(engine.pool.checkedout())
-                POOL.labels("idle").set(engine.pool.checkedin())
+            database = scope.get("state", {}).get("db")
+            if database is not None:
+                POOL.labels("in_use").set(database.engine.pool.checkedout())
+                POOL.labels("idle").set(database.engine.pool.checkedin())
             log.info(
                 "%s %s %s",
                 scope["method"],

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from taskapi import idempotency, recurrence, tags
 from taskapi.auth import require_owner
-from taskapi.db import transaction
+from taskapi.db import statement, transaction
 from taskapi.etags import Condition, etag
 from taskapi.listing import TaskListing, page
 from taskapi.models import (
@@ -128,14 +128,15 @@ async def _continue_series(session: AsyncSession, row):
 
 async def _change(user_id: str, task_id: str, values: dict) -> Response:
     task_uuid, condition = uuid.UUID(task_id), _if_match()
-    statement = (
+    update = (
         sa.update(TASKS)
         .where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)
         .values(**values, updated_at=sa.func.now(), version=TASKS.c.version + 1)
         .returning(*CHANGED_COLUMNS)
     )
-    async with transaction() as session:
-        row = await _write(session, _guarded(statement, task_uuid, condition))
+    # Completing may continue a recurring series: two more statements, which must commit with this one.
+    async with transaction() if "completed" in values else statement() as session:
+        row = await _write(session, _guarded(update, task_uuid, condition))
         if row is None:
             raise await _absent(session, user_id, task_uuid)
         if "completed" in values:
@@ -147,7 +148,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
     key = request.headers.get("idempotency-key")
-    statement = (
+    insert = (
         sa.insert(TASKS)
         .values(
             user_id=user_id,
@@ -158,12 +159,14 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
         )
         .returning(*CHANGED_COLUMNS)
     )
-    async with transaction() as session:
+    # A plain create is one statement; remembering its key, or starting a series already done, adds more.
+    several = key is not None or (new.completed and new.recurrence is not None)
+    async with transaction() if several else statement() as session:
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
                 return _created(user_id, replay)
-        row = await _continue_series(session, await _write(session, statement))
+        row = await _continue_series(session, await _write(session, insert))
         if key is not None:
             answer = {**_public(row).model_dump(mode="json"), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
@@ -203,9 +206,9 @@ async def list_tasks(
         remind_after=remind_after,
     )
     codec = request.state.cursors
-    statement, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
-    async with transaction() as session:
-        rows = (await session.exec(statement, params=params)).mappings().all()
+    query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
+    async with statement() as session:
+        rows = (await session.exec(query, params=params)).mappings().all()
     rows, next_cursor = page(listing, rows, codec)
     items = TASK_LIST.dump_json(TASK_LIST.validate_python(rows)).decode()
     next_json = f'"{next_cursor}"' if next_cursor else "null"
@@ -215,7 +218,7 @@ async def list_tasks(
 async def get_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid = uuid.UUID(id_)
-    async with transaction() as session:
+    async with statement() as session:
         row = (
             (await session.exec(sa.select(*PUBLIC_COLUMNS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)))
             .mappings()
@@ -252,8 +255,8 @@ async def complete_task(user_id: str, id_: str, user: str, body: dict | None = N
 async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid, condition = uuid.UUID(id_), _if_match()
-    statement = sa.delete(TASKS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id).returning(TASKS.c.id)
-    async with transaction() as session:
-        if (await session.exec(_guarded(statement, task_uuid, condition))).first() is None:
+    delete = sa.delete(TASKS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id).returning(TASKS.c.id)
+    async with statement() as session:
+        if (await session.exec(_guarded(delete, task_uuid, condition))).first() is None:
             raise await _absent(session, user_id, task_uuid)
     return Response(status_code=204)
