@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth import TokenVerifier
+from taskapi.connexion_once import BearerOnce, decorate_once
 from taskapi.cursors import CursorCodec
 from taskapi.db import Database
 from taskapi.observability import Observability
@@ -75,8 +76,10 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             await database.dispose()
 
     app = AsyncApp(__name__, lifespan=lifespan)
+    decorate_once(app)
     app.add_api(
         spec,
+        security_map={"bearer": BearerOnce},
         resolver=SnakeCaseResolver(),
         pythonic_params=True,
         strict_validation=True,
