@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth import TokenVerifier
-from taskapi.connexion_once import BearerOnce, decorate_once
+from taskapi.connexion_once import BearerOnce, decorate_once, middlewares
 from taskapi.cursors import CursorCodec
 from taskapi.db import Database
 from taskapi.observability import Observability
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             await verifier.close()
             await database.dispose()
 
-    app = AsyncApp(__name__, lifespan=lifespan)
+    app = AsyncApp(__name__, lifespan=lifespan, middlewares=middlewares())
     decorate_once(app)
     app.add_api(
         spec,
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         validator_map={"parameter": ParametersValidator, "body": MediaTypeDict({"*/*json": BodyValidator})},
     )
     app.add_middleware(
-        BodySizeLimit, position=MiddlewarePosition.BEFORE_SWAGGER, max_body_bytes=settings.max_body_bytes
+        BodySizeLimit, position=MiddlewarePosition.BEFORE_ROUTING, max_body_bytes=settings.max_body_bytes
     )
     # Both outside Connexion's exception handling: preflights are answered before routing and auth,
     # and the request's log line sees the final status. Added last is outermost.

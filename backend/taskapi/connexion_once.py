@@ -4,8 +4,11 @@ On every request Connexion re-decorates the operation's handler (`AsyncOperation
 StarletteDecorator, whose wrapper decorates again and reads the handler's signature), builds a new URI
 parser, converts each parameter name to Python with regexes (`pythonic`, twice), and the bearer check reads
 the token function's signature twice. None of it depends on the request. These subclasses keep Connexion's
-behaviour and do that work when the API is added. `tests/unit/test_connexion_once.py` fails if an upgrade
+behaviour and do that work when the API is added. `tests/api/test_connexion_once.py` fails if an upgrade
 of Connexion stops calling them, or if a request reads a signature again.
+
+The Swagger UI middleware also routes every request a second time, only to find that most are not for it;
+`SwaggerUIForItsPathsOnly` lets through at once what cannot be one of its paths.
 """
 
 import asyncio
@@ -15,6 +18,8 @@ from connexion.apps.asynchronous import AsyncApi, AsyncApp, AsyncOperation
 from connexion.context import receive, scope
 from connexion.decorators import StarletteDecorator
 from connexion.decorators.parameter import AsyncParameterDecorator, pythonic
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.security import NO_VALUE, BearerSecurityHandler, OAuthResponseProblem
 
 # Parameter names come from the contract (strict validation refuses any other), so the cache stays small.
@@ -95,3 +100,22 @@ class BearerOnce(BearerSecurityHandler):
 def decorate_once(app: AsyncApp) -> None:
     """Make `app` build its operations with the classes above; call before `add_api`."""
     app._middleware_app.api_cls = _ApiOnce
+
+
+class SwaggerUIForItsPathsOnly(SwaggerUIMiddleware):
+    """Serves the contract (`…/openapi.json`, `…/openapi.yaml`) and the UI (`…/ui…`); everything else goes by."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and "/ui" not in path and not path.endswith(("/openapi.json", "/openapi.yaml")):
+            return await self.app(scope, receive, send)
+        return await super().__call__(scope, receive, send)
+
+
+def middlewares() -> list:
+    """Connexion's own middleware stack, with the Swagger UI middleware above in place of its own. A new list
+    each time: `add_middleware` inserts into it."""
+    return [
+        SwaggerUIForItsPathsOnly if middleware is SwaggerUIMiddleware else middleware
+        for middleware in ConnexionMiddleware.default_middlewares
+    ]

@@ -1,6 +1,7 @@
 """Per request: an id (X-Request-ID), one structured log line, and Prometheus metrics."""
 
 import contextvars
+import functools
 import logging
 import os
 import re
@@ -37,6 +38,28 @@ POOL = Gauge(
 )
 
 
+# The pool gauges are sampled at most this often, not on every request.
+POOL_REPORT_SECONDS = 1.0
+
+
+# Each label combination's metric, looked up once: `labels()` takes a lock and builds a key every time.
+@functools.cache
+def _series(operation: str, method: str, status: int):
+    return REQUESTS.labels(operation, method, str(status))
+
+
+@functools.cache
+def _latency(operation: str):
+    return LATENCY.labels(operation)
+
+
+def _report_pool(scope: Scope) -> None:
+    database = scope.get("state", {}).get("db")
+    if database is not None:
+        POOL.labels("in_use").set(database.engine.pool.checkedout())
+        POOL.labels("idle").set(database.engine.pool.checkedin())
+
+
 def request_id() -> str | None:
     context = current.get(None)
     return context["request_id"] if context else None
@@ -55,6 +78,7 @@ class Observability:
         self.app = app
         # Connexion names the handler (taskapi.tasks.create_task); logs and metrics use the operationId.
         self.operation_ids = operation_ids
+        self.pool_reported = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,12 +111,11 @@ class Observability:
             operation = self.operation_ids.get(handler, "none")
             # Label values stay a small, fixed set: a client cannot mint new series with made-up methods.
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            REQUESTS.labels(operation, method, str(status)).inc()
-            LATENCY.labels(operation).observe(elapsed)
-            database = scope.get("state", {}).get("db")
-            if database is not None:
-                POOL.labels("in_use").set(database.engine.pool.checkedout())
-                POOL.labels("idle").set(database.engine.pool.checkedin())
+            _series(operation, method, status).inc()
+            _latency(operation).observe(elapsed)
+            if started - self.pool_reported > POOL_REPORT_SECONDS:
+                self.pool_reported = started
+                _report_pool(scope)
             log.info(
                 "%s %s %s",
                 scope["method"],

@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 
+import orjson
 import sqlalchemy as sa
 from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,24 +18,20 @@ from taskapi.models import (
     CHANGED_COLUMNS,
     DUE_NEVER,
     PUBLIC_COLUMNS,
-    TASK_LIST,
     TASKS,
     TaskCreate,
-    TaskPublic,
     TaskUpdate,
+    public_task,
+    to_json,
 )
 from taskapi.problems import Problem, field_error, invalid
 
 JSON = "application/json"
 
 
-def _public(row) -> TaskPublic:
-    return TaskPublic.model_validate(row)
-
-
 def _task_response(row, status: int = 200, headers: dict | None = None) -> Response:
     headers = {"ETag": etag(row["id"], row["version"]), **(headers or {})}
-    return Response(_public(row).model_dump_json(), status_code=status, media_type=JSON, headers=headers)
+    return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
 
 
 def _created(user_id: str, row) -> Response:
@@ -168,7 +165,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
                 return _created(user_id, replay)
         row = await _continue_series(session, await _write(session, insert))
         if key is not None:
-            answer = {**_public(row).model_dump(mode="json"), "version": row["version"]}
+            answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
     return _created(user_id, row)
 
@@ -210,9 +207,7 @@ async def list_tasks(
     async with statement() as session:
         rows = (await session.exec(query, params=params)).mappings().all()
     rows, next_cursor = page(listing, rows, codec)
-    items = TASK_LIST.dump_json(TASK_LIST.validate_python(rows)).decode()
-    next_json = f'"{next_cursor}"' if next_cursor else "null"
-    return Response(f'{{"items":{items},"next_cursor":{next_json}}}', media_type=JSON)
+    return Response(to_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor}), media_type=JSON)
 
 
 async def get_task(user_id: str, id_: str, user: str) -> Response:
