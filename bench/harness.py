@@ -14,7 +14,8 @@ import jwt
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BACKEND = ROOT / "backend"
+# BENCH_BACKEND: another checkout's backend/ (say, a git worktree of main), to compare in the same run conditions.
+BACKEND = Path(os.environ.get("BENCH_BACKEND", ROOT / "backend")).resolve()
 SECRET = "bench-shared-secret-" + "x" * 32
 RESULTS = ROOT / "bench" / "results"
 
