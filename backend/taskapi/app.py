@@ -17,6 +17,7 @@ from taskapi.auth import TokenVerifier
 from taskapi.connexion_once import BearerOnce, decorate_once, middlewares
 from taskapi.cursors import CursorCodec
 from taskapi.db import Database
+from taskapi.metrics import MetricsEndpoint
 from taskapi.observability import Observability
 from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
 from taskapi.settings import Settings, load_settings
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         for op in _operations(spec)
     }
     app.add_middleware(Observability, position=MiddlewarePosition.BEFORE_EXCEPTION, operation_ids=operation_ids)
+    app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.metrics_token)
     app.add_error_handler(ProblemException, handle_problem)
     app.add_error_handler(HTTPException, make_http_exception_handler(_allowed_methods(spec)))
     app.add_error_handler(Exception, handle_unexpected)

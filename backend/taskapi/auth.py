@@ -1,10 +1,14 @@
 """Bearer tokens from Better Auth: verified here (never issued), and the owner check."""
 
+import binascii
 import hashlib
+import json
+import math
 import time
 
 import jwt
 from connexion.lifecycle import ConnexionRequest
+from jwt.utils import base64url_decode
 
 from taskapi.jwks import ASYMMETRIC_ALGS, JwksCache
 from taskapi.observability import note_user
@@ -16,6 +20,43 @@ MAX_TOKEN_LENGTH = 8 * 1024
 USER_ID_MAX_LENGTH = 128
 # A browser sends the same token for 15 minutes: verify its signature once, not on every request.
 VERIFIED_CACHE_SIZE = 10_000
+# Header parameters that point at a key. Keys come only from the JWKS or the shared secret, never from a token.
+KEY_LOCATORS = ("jku", "x5u", "jwk", "x5c")
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise _DuplicateKey(next(name for name in names if names.count(name) > 1))
+    return dict(pairs)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _decoded(segment: str) -> dict:
+    value = json.loads(base64url_decode(segment), object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _strict_parts(token: str) -> tuple[dict, dict]:
+    """The header and the claims, read more strictly than PyJWT does: it keeps the last of duplicate JSON keys
+    (so a token could mean one thing to us and another to a different verifier) and takes NaN or 1e400."""
+    try:
+        header_part, claims_part, _signature = token.split(".")
+        return _decoded(header_part), _decoded(claims_part)
+    except _DuplicateKey as error:
+        raise unauthorized(f"The token repeats the JSON key `{error}`; a JWT's keys are unique.") from None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise unauthorized("The bearer token is not a well-formed JWT.") from None
 
 
 class TokenVerifier:
@@ -35,6 +76,7 @@ class TokenVerifier:
         self._issuer = settings.issuer
         self._audience = settings.audience
         self._leeway = settings.jwt_leeway_seconds
+        self._max_lifetime = settings.jwt_max_lifetime_seconds
         self._required = ["exp", "sub"] + (["iss"] if self._issuer else []) + (["aud"] if self._audience else [])
         # digest of token → (user id, exp); insertion order makes eviction oldest-first.
         self._verified: dict[bytes, tuple[str, float]] = {}
@@ -64,10 +106,8 @@ class TokenVerifier:
     async def _verify_signature_and_claims(self, token: str) -> tuple[str, float]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise unauthorized(f"The token is longer than {MAX_TOKEN_LENGTH} characters; it is not one of ours.")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise unauthorized("The bearer token is not a well-formed JWT.") from None
+        header, unverified = _strict_parts(token)
+        self._check_shape(header, unverified)
         alg = header.get("alg")
         key = await self._key_for(alg, header.get("kid"))
         try:
@@ -98,6 +138,25 @@ class TokenVerifier:
         if not isinstance(subject, str) or not 0 < len(subject) <= USER_ID_MAX_LENGTH:
             raise unauthorized("The token's `sub` is not a user id.")
         return subject, float(claims["exp"])
+
+    def _check_shape(self, header: dict, claims: dict) -> None:
+        """What no token of Better Auth's has, refused before any key is looked up."""
+        if "crit" in header:
+            raise unauthorized("The token's header lists `crit` extensions; none are supported.")
+        for name in KEY_LOCATORS:
+            if name in header:
+                raise unauthorized(f"The token's header carries `{name}`; keys are never taken from a token.")
+        for name in TIME_CLAIMS:
+            value = claims.get(name)
+            if name in claims and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf
+            ):
+                raise unauthorized(f"The token's `{name}` is not a time (seconds since 1970, not negative).")
+        if isinstance(claims.get("exp"), int | float) and claims["exp"] > time.time() + self._max_lifetime:
+            raise unauthorized(
+                f"The token stays valid for more than {self._max_lifetime} seconds; get a short-lived one from "
+                "Better Auth (GET /api/auth/token)."
+            )
 
     async def _key_for(self, alg: object, kid: object):
         if alg == "HS256":

@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 
 from taskapi.auth import require_owner
 from taskapi.db import statement
+from taskapi.etags import PRIVATE
 from taskapi.recurrence import zone
 
 # Open tasks are counted from a partial index over open tasks only (migration 0004); completed ones are read
@@ -60,11 +61,11 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC") -> JSONRes
         "due_today": row["due_today"],
         "by_priority": {"low": row["low"], "medium": row["medium"], "high": row["high"]},
     }
-    return JSONResponse(summary)
+    return JSONResponse(summary, headers=PRIVATE)
 
 
 async def list_tags(user_id: str, user: str) -> JSONResponse:
     require_owner(user_id, user)
     async with statement() as session:
         rows = (await session.exec(TAG_COUNTS, params={"user_id": user_id})).mappings().all()
-    return JSONResponse({"items": [dict(row) for row in rows]})
+    return JSONResponse({"items": [dict(row) for row in rows]}, headers=PRIVATE)

@@ -4,6 +4,9 @@ import re
 import uuid
 
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
+# On every answer that carries a user's tasks or counts: a browser may keep it but must revalidate (with the
+# ETag), and no shared cache or CDN may store it, nor give one token's answer to another.
+PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 
 def etag(task_id: uuid.UUID, version: int) -> str:

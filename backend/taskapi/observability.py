@@ -3,20 +3,11 @@
 import contextvars
 import functools
 import logging
-import os
 import re
 import time
 import uuid
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("taskapi.request")
@@ -83,8 +74,6 @@ class Observability:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if scope["path"] == "/metrics" and scope["method"] == "GET":
-            return await _metrics(send)
         started = time.perf_counter()
         supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         context = {
@@ -133,16 +122,3 @@ class Observability:
                 },
             )
             current.reset(token)
-
-
-async def _metrics(send: Send) -> None:
-    """Prometheus exposition; with several workers their numbers are merged (PROMETHEUS_MULTIPROC_DIR)."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        body = generate_latest(registry)
-    else:
-        body = generate_latest()
-    headers = [(b"content-type", CONTENT_TYPE_LATEST.encode()), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

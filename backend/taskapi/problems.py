@@ -6,6 +6,7 @@ import logging
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from taskapi.observability import request_id
 
@@ -52,18 +53,29 @@ class Problem(ProblemException):
             ext={"errors": errors} if errors else None,
         )
 
-    def to_response(self) -> ConnexionResponse:
+    def _body(self) -> str:
         body = {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
         body.update(self.ext or {})
         if (current := request_id()) is not None:
             body["request_id"] = current
+        return json.dumps(body)
+
+    def _headers(self) -> dict:
+        # An error is about this one request: nothing may keep it.
+        return {"Cache-Control": "no-store", **(self.headers or {})}
+
+    def to_response(self) -> ConnexionResponse:
         return ConnexionResponse(
             status_code=self.status,
             mimetype=PROBLEM_JSON,
             content_type=PROBLEM_JSON,
-            body=json.dumps(body),
-            headers=self.headers or {},
+            body=self._body(),
+            headers=self._headers(),
         )
+
+    def as_asgi(self) -> Response:
+        """The same answer, for middleware outside Connexion's error handling."""
+        return Response(self._body(), status_code=self.status, media_type=PROBLEM_JSON, headers=self._headers())
 
 
 def invalid(errors: list[dict], status: int = 400) -> Problem:

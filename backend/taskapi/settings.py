@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = Field(10, ge=0, le=30)
+    # /metrics answers only to `Authorization: Bearer <METRICS_TOKEN>`; without one it is off (404).
+    metrics_token: str | None = Field(None, repr=False, min_length=16)
+    # Better Auth's tokens live 15 minutes; one valid for longer than this was not made by it (or was forged
+    # with a leaked shared secret) and is refused.
+    jwt_max_lifetime_seconds: int = Field(86400, ge=60, le=30 * 86400)
     jwks_fetch_timeout: float = Field(3.0, gt=0, le=3)
     jwks_min_refetch_interval: float = Field(30.0, ge=0)
 

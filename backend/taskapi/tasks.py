@@ -12,7 +12,7 @@ from starlette.responses import Response
 from taskapi import idempotency, recurrence, tags
 from taskapi.auth import require_owner
 from taskapi.db import statement, transaction
-from taskapi.etags import Condition, etag
+from taskapi.etags import PRIVATE, Condition, etag
 from taskapi.listing import TaskListing, page
 from taskapi.models import (
     CHANGED_COLUMNS,
@@ -30,7 +30,7 @@ JSON = "application/json"
 
 
 def _task_response(row, status: int = 200, headers: dict | None = None) -> Response:
-    headers = {"ETag": etag(row["id"], row["version"]), **(headers or {})}
+    headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
     return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
 
 
@@ -207,7 +207,8 @@ async def list_tasks(
     async with statement() as session:
         rows = (await session.exec(query, params=params)).mappings().all()
     rows, next_cursor = page(listing, rows, codec)
-    return Response(to_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor}), media_type=JSON)
+    body = to_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor})
+    return Response(body, media_type=JSON, headers=PRIVATE)
 
 
 async def get_task(user_id: str, id_: str, user: str) -> Response:
@@ -224,7 +225,7 @@ async def get_task(user_id: str, id_: str, user: str) -> Response:
     header = request.headers.get("if-none-match")
     current = etag(row["id"], row["version"])
     if header is not None and Condition(header).matches(current):
-        return Response(status_code=304, headers={"ETag": current})
+        return Response(status_code=304, headers={"ETag": current, **PRIVATE})
     return _task_response(row)
 
 

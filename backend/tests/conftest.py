@@ -11,7 +11,7 @@ import pytest
 from taskapi.cli import migrate
 from taskapi.db import sqlalchemy_url
 from taskapi.settings import Settings
-from tests.support.issuer import ISSUER, SHARED_SECRET, Issuer
+from tests.support.issuer import ISSUER, METRICS_TOKEN, SHARED_SECRET, Issuer
 from tests.support.live_server import LiveServer
 
 
@@ -70,6 +70,7 @@ def make_settings(database_url: str, issuer: Issuer) -> Callable[..., Settings]:
             "jwt_issuer": None,
             "jwt_audience": None,
             "validate_responses": True,
+            "metrics_token": METRICS_TOKEN,
         }
         return Settings(**{**values, **overrides})
 

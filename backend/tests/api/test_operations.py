@@ -4,8 +4,9 @@ import json
 import logging
 
 import httpx
+import pytest
 
-from tests.support.issuer import Issuer
+from tests.support.issuer import METRICS_TOKEN, Issuer
 from tests.support.live_server import LiveServer
 
 
@@ -64,13 +65,31 @@ def test_one_log_line_per_request_without_secrets_or_content(alice, caplog):
 
 def test_metrics_count_requests_by_operation_and_status(alice, server):
     alice.client.get(f"/{alice.id}/tasks/5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a")
-    with httpx.Client(base_url=server.url) as client:
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
         exposition = client.get("/metrics")
     assert exposition.status_code == 200 and exposition.headers["content-type"].startswith("text/plain")
     text = exposition.text
     assert 'taskapi_requests_total{method="GET",operation="getTask",status="404"}' in text
     assert "taskapi_request_duration_seconds_bucket" in text
     assert 'taskapi_db_pool_connections{state="in_use"}' in text
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-of-enough-length", f"Basic {METRICS_TOKEN}"])
+def test_metrics_answer_only_to_the_metrics_token(server, alice, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    for credentials in (headers, {"Authorization": f"Bearer {alice.token}"}):
+        with httpx.Client(base_url=server.url, headers=credentials) as client:
+            refused = client.get("/metrics")
+        assert refused.status_code == 401, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["cache-control"] == "no-store"
+        assert "taskapi_requests_total" not in refused.text
+
+
+def test_metrics_are_off_without_a_token(make_settings):
+    with LiveServer(make_settings(metrics_token=None)) as live, httpx.Client(base_url=live.url) as client:
+        off = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert off.status_code == 404 and "METRICS_TOKEN" in off.json()["detail"]
 
 
 def test_cors_allows_listed_origins_only(make_settings, issuer):
@@ -104,3 +123,29 @@ def test_cors_allows_listed_origins_only(make_settings, issuer):
             "/u1/tasks", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
         )
         assert "access-control-allow-origin" not in refused.headers
+
+
+def test_answers_with_tasks_are_private_and_problems_are_not_stored(alice, bob):
+    task = alice.create("private")
+    base = f"/{alice.id}"
+    answers = [
+        alice.client.post(f"{base}/tasks", json={"title": "another"}),
+        alice.client.get(f"{base}/tasks"),
+        alice.client.get(f"{base}/tasks/{task['id']}"),
+        alice.client.get(f"{base}/tasks/{task['id']}", headers={"If-None-Match": f'"{task["id"][:8]}-1"'}),
+        alice.client.put(f"{base}/tasks/{task['id']}", json={"title": "renamed"}),
+        alice.client.patch(f"{base}/tasks/{task['id']}/complete"),
+        alice.client.get(f"{base}/summary"),
+        alice.client.get(f"{base}/tags"),
+    ]
+    assert [answer.status_code for answer in answers] == [201, 200, 200, 304, 200, 200, 200, 200]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "private, no-cache", answer.request.url
+        assert "Authorization" in answer.headers["vary"], answer.request.url
+    for problem in (
+        bob.client.get(f"{base}/tasks"),
+        alice.client.get(f"{base}/tasks/5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a"),
+        alice.client.post(f"{base}/tasks", json={}),
+    ):
+        assert problem.headers["content-type"] == "application/problem+json"
+        assert problem.headers["cache-control"] == "no-store"

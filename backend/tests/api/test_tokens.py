@@ -1,13 +1,16 @@
 """FR-001 / SC-003: only a genuine, current token for the right issuer and audience gets in."""
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 
 import jwt
 import pytest
+from jwt.utils import base64url_encode
 
-from tests.support.issuer import ISSUER, SigningKey, hs256_token
+from tests.support.issuer import ISSUER, SHARED_SECRET, SigningKey, hs256_token
 
 
 def _call(server, user_id: str, token: str | None):
@@ -151,3 +154,96 @@ def test_shared_secret_only_accepts_tokens_whatever_their_audience(make_settings
     with LiveServer(make_settings(better_auth_url=None, jwt_jwks_url=None)) as secret_only:
         assert _call(secret_only, "u-aud", hs256_token("u-aud", aud="https://app.example.com")).status_code == 200
         assert _call(secret_only, "u-aud", hs256_token("u-aud", aud=None, iss=None)).status_code == 200
+
+
+# Hardening (OWASP API8): each a token that is otherwise acceptable, so the refusal comes from the rule named.
+
+
+def _signed(header: str, claims: str, secret: str = SHARED_SECRET) -> str:
+    """An HS256 token made from raw JSON text, validly signed with the service's shared secret."""
+    signing_input = base64url_encode(header.encode()) + b"." + base64url_encode(claims.encode())
+    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64url_encode(signature)).decode()
+
+
+def _claims(sub: str = "u1", **extra) -> str:
+    now = int(time.time())
+    return json.dumps({"sub": sub, "iss": ISSUER, "aud": ISSUER, "iat": now, "exp": now + 300, **extra})
+
+
+def test_the_raw_token_helper_makes_acceptable_tokens(server):
+    assert _call(server, "u1", _signed('{"alg":"HS256","typ":"JWT"}', _claims())).status_code == 200
+
+
+def test_a_crit_header_is_refused(server):
+    token = _signed('{"alg":"HS256","typ":"JWT","crit":["exp"],"exp":1}', _claims())
+    _assert_unauthorized(_call(server, "u1", token), "`crit`")
+
+
+@pytest.mark.parametrize("locator", ["jku", "x5u", "jwk", "x5c"])
+def test_a_header_pointing_at_the_attackers_own_key_is_refused(server, locator):
+    attacker = SigningKey("EdDSA")
+    value = {
+        "jku": "https://attacker.example/jwks.json",
+        "x5u": "https://attacker.example/cert.pem",
+        "jwk": attacker.public_jwk(),
+        "x5c": ["MIIBszCCAVmgAwIBAgIUattacker"],
+    }[locator]
+    claims = json.loads(_claims())
+    forged = jwt.encode(claims, attacker.private, algorithm="EdDSA", headers={"kid": attacker.kid, locator: value})
+    _assert_unauthorized(_call(server, "u1", forged), f"`{locator}`")
+
+
+@pytest.mark.parametrize("kid", ["../../../../etc/passwd", "' OR '1'='1' --", "%00", "a" * 500])
+def test_hostile_kids_are_just_unknown(server, issuer, kid):
+    key = SigningKey("EdDSA", kid=kid)
+    _assert_unauthorized(_call(server, "u1", issuer.token("u1", key=key)))
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("exp", "tomorrow"),
+        ("exp", -1),
+        ("exp", 10**20),
+        ("exp", True),
+        ("nbf", "now"),
+        ("nbf", -5),
+        ("nbf", 10**20),
+        ("iat", "earlier"),
+        ("iat", -1),
+        ("iat", 10**20),
+    ],
+)
+def test_time_claims_that_are_not_sane_times_are_refused(server, issuer, claim, value):
+    _assert_unauthorized(_call(server, "u1", issuer.token("u1", **{claim: value})))
+
+
+@pytest.mark.parametrize("literal", ["1e400", "NaN", "-Infinity"])
+def test_time_claims_that_json_cannot_hold_are_refused(server, literal):
+    claims = _claims().replace('"exp": ', f'"exp": {literal}, "was": ')
+    _assert_unauthorized(_call(server, "u1", _signed('{"alg":"HS256","typ":"JWT"}', claims)))
+
+
+@pytest.mark.parametrize("sub", [123, ["u1"], {"id": "u1"}, None, ""])
+def test_a_sub_that_is_not_a_user_id_is_refused(server, issuer, sub):
+    claims = _claims(sub=sub) if sub is not None else _claims().replace('"sub": "u1", ', "")
+    _assert_unauthorized(_call(server, "u1", _signed('{"alg":"HS256","typ":"JWT"}', claims)))
+
+
+def test_a_token_valid_for_longer_than_the_maximum_lifetime_is_refused(server):
+    forever = hs256_token("u1", lifetime=86400 + 120)
+    _assert_unauthorized(_call(server, "u1", forever), "more than 86400 seconds")
+    assert _call(server, "u1", hs256_token("u1", lifetime=86400 - 120)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ('{"alg":"HS256","alg":"none","typ":"JWT"}', _claims()),
+        ('{"alg":"HS256","typ":"JWT"}', _claims()[:-1] + ', "sub": "admin"}'),
+    ],
+    ids=["header", "payload"],
+)
+def test_duplicate_json_keys_are_refused(server, header, claims):
+    _assert_unauthorized(_call(server, "u1", _signed(header, claims)), "repeats the JSON key")
