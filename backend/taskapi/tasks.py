@@ -1,6 +1,8 @@
 """Handlers for /{user_id}/tasks, one per operationId (createTask → create_task)."""
 
+import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -29,6 +31,54 @@ from taskapi.problems import Problem, field_error, invalid
 JSON = "application/json"
 
 
+# The statements every request of a kind sends, built once: a request only binds its values, which spares
+# SQLAlchemy coercing them into a new statement each time.
+_THIS_TASK = (TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid), TASKS.c.user_id == sa.bindparam("owner_id"))
+_READ = sa.select(*PUBLIC_COLUMNS).where(*_THIS_TASK)
+_DELETE = sa.delete(TASKS).where(*_THIS_TASK).returning(TASKS.c.id)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
+    """The INSERT for a create that sets these columns; a completed one is stamped by the database's clock."""
+    values = {name: sa.bindparam(name, type_=TASKS.c[name].type) for name in columns}
+    if completed:
+        values["completed_at"] = sa.func.now()
+    return sa.insert(TASKS).values(values).returning(*CHANGED_COLUMNS)
+
+
+# What a change may set from the row itself, in the same statement (SET reads the row as it was): completing
+# stamps `completed_at` once and keeps it while the task stays done; a toggle flips `completed`; a new rule
+# starts its series at the task's current due date.
+_STAMPED = sa.func.coalesce(TASKS.c.completed_at, sa.func.now())
+_FROM_ROW = {
+    "toggled": sa.not_(TASKS.c.completed),
+    "stamped": _STAMPED,
+    "stamped_if_toggled_on": sa.case((sa.not_(TASKS.c.completed), _STAMPED), else_=None),
+    "due_at": TASKS.c.due_at,
+}
+
+
+@dataclass(frozen=True)
+class FromRow:
+    """A value a change computes from the row itself, one of _FROM_ROW; any other value is bound."""
+
+    name: str
+
+
+@functools.lru_cache(maxsize=256)
+def _update(shape: tuple[tuple[str, str | None], ...]) -> sa.Update:
+    """The UPDATE for one shape of change: each column set to a bound value, or (named) from the row."""
+    values = {
+        name: _FROM_ROW[from_row] if from_row else sa.bindparam(f"new_{name}", type_=TASKS.c[name].type)
+        for name, from_row in shape
+    }
+    changed = (
+        sa.update(TASKS).where(*_THIS_TASK).values(**values, updated_at=sa.func.now(), version=TASKS.c.version + 1)
+    )
+    return changed.returning(*CHANGED_COLUMNS)
+
+
 def _task_response(row, status: int = 200, headers: dict | None = None) -> Response:
     headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
     return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
@@ -36,14 +86,6 @@ def _task_response(row, status: int = 200, headers: dict | None = None) -> Respo
 
 def _created(user_id: str, row) -> Response:
     return _task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
-
-
-def _completed_at(completed: bool | sa.ColumnElement) -> sa.ColumnElement | None:
-    """Stamped when a task becomes done, kept while it stays done, cleared when it is reopened."""
-    stamped = sa.func.coalesce(TASKS.c.completed_at, sa.func.now())
-    if isinstance(completed, bool):
-        return stamped if completed else None
-    return sa.case((completed, stamped), else_=None)
 
 
 def _if_match() -> Condition | None:
@@ -72,11 +114,11 @@ def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
     return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
 
 
-async def _write(session: AsyncSession, statement):
+async def _write(session: AsyncSession, statement, params: dict | None = None):
     """Run an INSERT or UPDATE … RETURNING. The database holds the rule that a recurring task has a due date
     (ck_tasks_recurrence_due), for creates and edits alike; breaking it is the client's mistake, a 400."""
     try:
-        return (await session.exec(statement)).mappings().first()
+        return (await session.exec(statement, params=params)).mappings().first()
     except sa.exc.IntegrityError as error:
         if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
             raise invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")]) from None
@@ -125,15 +167,12 @@ async def _continue_series(session: AsyncSession, row):
 
 async def _change(user_id: str, task_id: str, values: dict) -> Response:
     task_uuid, condition = uuid.UUID(task_id), _if_match()
-    update = (
-        sa.update(TASKS)
-        .where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)
-        .values(**values, updated_at=sa.func.now(), version=TASKS.c.version + 1)
-        .returning(*CHANGED_COLUMNS)
-    )
+    shape = tuple((name, value.name if isinstance(value, FromRow) else None) for name, value in values.items())
+    params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, FromRow)}
+    params.update(task_id=task_uuid, owner_id=user_id)
     # Completing may continue a recurring series: two more statements, which must commit with this one.
     async with transaction() if "completed" in values else statement() as session:
-        row = await _write(session, _guarded(update, task_uuid, condition))
+        row = await _write(session, _guarded(_update(shape), task_uuid, condition), params)
         if row is None:
             raise await _absent(session, user_id, task_uuid)
         if "completed" in values:
@@ -145,17 +184,10 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
     key = request.headers.get("idempotency-key")
-    insert = (
-        sa.insert(TASKS)
-        .values(
-            user_id=user_id,
-            completed_at=sa.func.now() if new.completed else None,
-            # A new series starts at this task, its first occurrence.
-            series_start=new.due_at if new.recurrence is not None else None,
-            **new.model_dump(),
-        )
-        .returning(*CHANGED_COLUMNS)
-    )
+    # A new series starts at this task, its first occurrence.
+    values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
+    values.update(new.model_dump())
+    insert = _insert(tuple(values), new.completed)
     # A plain create is one statement; remembering its key, or starting a series already done, adds more.
     several = key is not None or (new.completed and new.recurrence is not None)
     async with transaction() if several else statement() as session:
@@ -163,7 +195,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
                 return _created(user_id, replay)
-        row = await _continue_series(session, await _write(session, insert))
+        row = await _continue_series(session, await _write(session, insert, values))
         if key is not None:
             answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
@@ -215,11 +247,7 @@ async def get_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid = uuid.UUID(id_)
     async with statement() as session:
-        row = (
-            (await session.exec(sa.select(*PUBLIC_COLUMNS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id)))
-            .mappings()
-            .first()
-        )
+        row = (await session.exec(_READ, params={"task_id": task_uuid, "owner_id": user_id})).mappings().first()
         if row is None:
             raise await _absent(session, user_id, task_uuid)
     header = request.headers.get("if-none-match")
@@ -233,26 +261,34 @@ async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response
     require_owner(user_id, user)
     values = TaskUpdate.from_body(body).model_dump(exclude_unset=True)
     if "completed" in values:
-        values["completed_at"] = _completed_at(values["completed"])
+        values["completed_at"] = FromRow("stamped") if values["completed"] else None
     if "recurrence" in values:
         # A new or changed rule starts a new series at the task's (new) due date; none ends it.
-        starts = values.get("due_at", TASKS.c.due_at) if values["recurrence"] is not None else None
+        starts = values.get("due_at", FromRow("due_at")) if values["recurrence"] is not None else None
         values["series_start"] = starts
     return await _change(user_id, id_, values)
 
 
 async def complete_task(user_id: str, id_: str, user: str, body: dict | None = None) -> Response:
     require_owner(user_id, user)
+    if body:
+        completed = body["completed"]
+        return await _change(
+            user_id, id_, {"completed": completed, "completed_at": FromRow("stamped") if completed else None}
+        )
     # No body toggles: the SET clause reads the row's old value, so this is one atomic statement.
-    completed = body["completed"] if body else sa.not_(TASKS.c.completed)
-    return await _change(user_id, id_, {"completed": completed, "completed_at": _completed_at(completed)})
+    return await _change(
+        user_id, id_, {"completed": FromRow("toggled"), "completed_at": FromRow("stamped_if_toggled_on")}
+    )
 
 
 async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid, condition = uuid.UUID(id_), _if_match()
-    delete = sa.delete(TASKS).where(TASKS.c.id == task_uuid, TASKS.c.user_id == user_id).returning(TASKS.c.id)
     async with statement() as session:
-        if (await session.exec(_guarded(delete, task_uuid, condition))).first() is None:
+        deleted = await session.exec(
+            _guarded(_DELETE, task_uuid, condition), params={"task_id": task_uuid, "owner_id": user_id}
+        )
+        if deleted.first() is None:
             raise await _absent(session, user_id, task_uuid)
     return Response(status_code=204)
