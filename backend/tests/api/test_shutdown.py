@@ -1,11 +1,13 @@
 """SIGTERM in the middle of a burst of creates: in-flight requests finish, and what clients were told is true."""
 
 import asyncio
+import os
 import signal
 import time
 import uuid
 
 import httpx
+import pytest
 
 from tests.support.issuer import SHARED_SECRET, hs256_token
 from tests.support.service_process import start_service
@@ -50,3 +52,26 @@ def test_sigterm_mid_burst_loses_nothing_acknowledged(database_url, db):
     assert not (stored & refused), "no task exists that a client was told had failed"
     assert stored <= created | unknown
     assert after_signal, "requests in flight when SIGTERM arrived were finished, not dropped"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sigterm_stops_the_embedded_postgres_that_make_run_started(workers):
+    from taskapi.localdb import DATA_DIR
+
+    cluster = "postgres-sigterm"
+    process, _base = start_service(None, EMBEDDED_CLUSTER=cluster, WEB_CONCURRENCY=workers)
+    postmaster = int((DATA_DIR / cluster / "postmaster.pid").read_text().split()[0])
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0, "a SIGTERM is a normal stop"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _running(postmaster):
+        time.sleep(0.2)
+    assert not _running(postmaster), "the embedded Postgres is still running"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
