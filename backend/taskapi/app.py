@@ -71,7 +71,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         database = Database(settings)
         verifier = TokenVerifier(settings)
         try:
-            yield {"db": database, "verifier": verifier, "cursors": CursorCodec(settings.cursor_key)}
+            yield {
+                "db": database,
+                "verifier": verifier,
+                "cursors": CursorCodec(settings.cursor_key),
+                "settings": settings,
+            }
         finally:
             await verifier.close()
             await database.dispose()

@@ -82,8 +82,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
         sqlalchemy_url(settings.database_url),
         async_creator=_connector(settings),
         pool_size=settings.db_pool_size,
-        # No limit of its own: `Database.slots` already keeps checkouts within pool_size, so the pool never
-        # overflows, and checkouts skip the timed wait (a task per checkout) a bounded overflow would make.
+        # No limit of its own: `Database.slots` keeps requests' checkouts within pool_size (only /readyz may add
+        # one, briefly), and checkouts skip the timed wait (a task per checkout) a bounded overflow would make.
         max_overflow=-1,
         pool_recycle=300,
         # Error messages and logs never carry statement parameters: titles and descriptions are the users'.

@@ -92,12 +92,15 @@ class Task(SQLModel, table=True):
 
 
 class TaskCount(SQLModel, table=True):
-    """Each user's number of completed tasks, kept by triggers (migration 0004) so the summary never counts them."""
+    """Each user's number of completed and of live tasks, kept by triggers (migrations 0004, 0005): the summary
+    and the task quota never count rows."""
 
     __tablename__ = "task_counts"
 
     user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
     completed: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    # Live tasks, for MAX_TASKS_PER_USER (migration 0005).
+    live: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -224,6 +227,7 @@ def to_json(value) -> bytes:
 
 
 TASKS = Task.__table__
+TASK_COUNTS = TaskCount.__table__
 # What a task answer needs, as plain table columns (not ORM entities: cheaper to build and to execute).
 # psycopg already answers text[] as a list of str; SQLAlchemy's ARRAY would copy it item by item on every row.
 _READ_AS_IS = {"tags": sa.type_coerce(TASKS.c.tags, sa.types.NullType()).label("tags")}

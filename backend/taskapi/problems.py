@@ -21,6 +21,7 @@ _TITLES = {
     403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not Found"),
     405: ("method-not-allowed", "Method Not Allowed"),
+    409: ("conflict", "Conflict"),
     412: ("precondition-failed", "Precondition Failed"),
     413: ("payload-too-large", "Payload Too Large"),
     415: ("unsupported-media-type", "Unsupported Media Type"),
@@ -41,6 +42,7 @@ class Problem(ProblemException):
         errors: list[dict] | None = None,
         headers: dict | None = None,
         kind: str | None = None,
+        extra: dict | None = None,
     ):
         slug, title = _TITLES[status]
         slug = kind or slug
@@ -50,7 +52,7 @@ class Problem(ProblemException):
             detail=detail,
             type=f"urn:taskapi:problem:{slug}",
             headers=headers,
-            ext={"errors": errors} if errors else None,
+            ext={**({"errors": errors} if errors else {}), **(extra or {})} or None,
         )
 
     def _body(self) -> str:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     database_url: str = Field(description="Postgres URL, as Neon prints it.")
+    # Live tasks one user may hold; a create beyond it is a 409 (a recurring task's next occurrence never is).
+    max_tasks_per_user: int = Field(10_000, ge=1, le=10_000_000)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)

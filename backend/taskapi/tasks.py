@@ -20,6 +20,7 @@ from taskapi.models import (
     CHANGED_COLUMNS,
     DUE_NEVER,
     PUBLIC_COLUMNS,
+    TASK_COUNTS,
     TASKS,
     TaskCreate,
     TaskUpdate,
@@ -40,11 +41,28 @@ _DELETE = sa.delete(TASKS).where(*_THIS_TASK).returning(TASKS.c.id)
 
 @functools.lru_cache(maxsize=64)
 def _insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
-    """The INSERT for a create that sets these columns; a completed one is stamped by the database's clock."""
+    """The INSERT for a create that sets these columns (a completed one stamped by the database's clock).
+
+    INSERT … SELECT …: the task goes in only while its user holds fewer than `quota` live tasks. The user's
+    counter row is locked (FOR UPDATE) until the statement's transaction ends, and the insert trigger raises
+    the count in that same transaction (migration 0005): concurrent creates of one user pass one at a time
+    and never exceed the quota together; other users' creates are not held back.
+    """
     values = {name: sa.bindparam(name, type_=TASKS.c[name].type) for name in columns}
     if completed:
         values["completed_at"] = sa.func.now()
-    return sa.insert(TASKS).values(values).returning(*CHANGED_COLUMNS)
+    held = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == values["user_id"]).with_for_update()
+    within = sa.select(*values.values()).where(sa.func.coalesce(held.scalar_subquery(), 0) < sa.bindparam("quota"))
+    return sa.insert(TASKS).from_select(list(values), within).returning(*CHANGED_COLUMNS)
+
+
+def _over_quota(quota: int) -> Problem:
+    return Problem(
+        409,
+        f"You already have {quota} tasks, the most an account may hold; delete some before creating more.",
+        kind="task-quota-exceeded",
+        extra={"limit": quota},
+    )
 
 
 # What a change may set from the row itself, in the same statement (SET reads the row as it was): completing
@@ -60,7 +78,7 @@ _FROM_ROW = {
 
 
 @dataclass(frozen=True)
-class FromRow:
+class _FromRow:
     """A value a change computes from the row itself, one of _FROM_ROW; any other value is bound."""
 
     name: str
@@ -114,11 +132,11 @@ def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
     return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
 
 
-async def _write(session: AsyncSession, statement, params: dict | None = None):
+async def _write(session: AsyncSession, change, params: dict | None = None):
     """Run an INSERT or UPDATE … RETURNING. The database holds the rule that a recurring task has a due date
     (ck_tasks_recurrence_due), for creates and edits alike; breaking it is the client's mistake, a 400."""
     try:
-        return (await session.exec(statement, params=params)).mappings().first()
+        return (await session.exec(change, params=params)).mappings().first()
     except sa.exc.IntegrityError as error:
         if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
             raise invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")]) from None
@@ -167,8 +185,8 @@ async def _continue_series(session: AsyncSession, row):
 
 async def _change(user_id: str, task_id: str, values: dict) -> Response:
     task_uuid, condition = uuid.UUID(task_id), _if_match()
-    shape = tuple((name, value.name if isinstance(value, FromRow) else None) for name, value in values.items())
-    params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, FromRow)}
+    shape = tuple((name, value.name if isinstance(value, _FromRow) else None) for name, value in values.items())
+    params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, _FromRow)}
     params.update(task_id=task_uuid, owner_id=user_id)
     # Completing may continue a recurring series: two more statements, which must commit with this one.
     async with transaction() if "completed" in values else statement() as session:
@@ -188,6 +206,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
     values.update(new.model_dump())
     insert = _insert(tuple(values), new.completed)
+    quota = request.state.settings.max_tasks_per_user
     # A plain create is one statement; remembering its key, or starting a series already done, adds more.
     several = key is not None or (new.completed and new.recurrence is not None)
     async with transaction() if several else statement() as session:
@@ -195,7 +214,10 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
                 return _created(user_id, replay)
-        row = await _continue_series(session, await _write(session, insert, values))
+        row = await _write(session, insert, {**values, "quota": quota})
+        if row is None:
+            raise _over_quota(quota)
+        row = await _continue_series(session, row)
         if key is not None:
             answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
@@ -261,10 +283,10 @@ async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response
     require_owner(user_id, user)
     values = TaskUpdate.from_body(body).model_dump(exclude_unset=True)
     if "completed" in values:
-        values["completed_at"] = FromRow("stamped") if values["completed"] else None
+        values["completed_at"] = _FromRow("stamped") if values["completed"] else None
     if "recurrence" in values:
         # A new or changed rule starts a new series at the task's (new) due date; none ends it.
-        starts = values.get("due_at", FromRow("due_at")) if values["recurrence"] is not None else None
+        starts = values.get("due_at", _FromRow("due_at")) if values["recurrence"] is not None else None
         values["series_start"] = starts
     return await _change(user_id, id_, values)
 
@@ -274,11 +296,11 @@ async def complete_task(user_id: str, id_: str, user: str, body: dict | None = N
     if body:
         completed = body["completed"]
         return await _change(
-            user_id, id_, {"completed": completed, "completed_at": FromRow("stamped") if completed else None}
+            user_id, id_, {"completed": completed, "completed_at": _FromRow("stamped") if completed else None}
         )
     # No body toggles: the SET clause reads the row's old value, so this is one atomic statement.
     return await _change(
-        user_id, id_, {"completed": FromRow("toggled"), "completed_at": FromRow("stamped_if_toggled_on")}
+        user_id, id_, {"completed": _FromRow("toggled"), "completed_at": _FromRow("stamped_if_toggled_on")}
     )
 
 

@@ -27,6 +27,16 @@ test("the same edit passes once info.version's major number is raised", () => {
   assert.equal(check(breaking.replace(/^( {2}version: )1\.\d+\.\d+$/m, "$12.0.0")), 0);
 });
 
+// A minor version may add a kind of problem (documented on Problem.type); other response enums stay closed.
+const problemKind = "            - urn:taskapi:problem:not-found\n";
+const priority = "enum: [low, medium, high]";
+
+test("adding a kind of problem passes; a value added to another answer's enum still fails", () => {
+  assert.ok(contract.includes(problemKind) && contract.includes(priority));
+  assert.equal(check(contract.replace(problemKind, problemKind + "            - urn:taskapi:problem:brand-new\n")), 0);
+  assert.notEqual(check(contract.replaceAll(priority, "enum: [low, medium, high, urgent]")), 0);
+});
+
 test("the current contract passes", () => {
   assert.equal(check(contract), 0);
 });

@@ -85,6 +85,10 @@ export interface paths {
          *     user action) and a retry within 24 hours returns the original task (same `id`, `201`) instead
          *     of creating a second one, even when the retries arrive at the same time. Reusing a key with a
          *     different body is a `422`. Keys are per user.
+         *
+         *     **Quota.** An account holds at most `MAX_TASKS_PER_USER` live tasks (10,000 by default); a create
+         *     beyond it is a `409` (`task-quota-exceeded`, with the `limit`). Completing a recurring task is
+         *     never refused: its next occurrence is created even at the limit.
          */
         post: operations["createTask"];
         delete?: never;
@@ -436,10 +440,11 @@ export interface components {
         /** @description An RFC 9457 problem detail. `detail` says what went wrong and what to do about it. */
         Problem: {
             /**
-             * @description A URI naming the kind of problem; stable, safe to branch on.
+             * @description A URI naming the kind of problem; stable, safe to branch on. A minor version may add kinds:
+             *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -450,6 +455,8 @@ export interface components {
             request_id?: string;
             /** @description For validation failures, one entry per bad field. */
             errors?: components["schemas"]["FieldError"][];
+            /** @description For `task-quota-exceeded`, the most live tasks an account may hold. */
+            limit?: number;
         };
         FieldError: {
             /**
@@ -570,6 +577,27 @@ export interface components {
                  *       "title": "Precondition Failed",
                  *       "status": 412,
                  *       "detail": "The task has changed since you read it (its ETag is now \"5f0c3c3e-3\"); read it again and retry."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The account already holds `limit` live tasks, the most it may; delete some before creating
+         *     more. Nothing was changed.
+         */
+        QuotaExceeded: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:task-quota-exceeded",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "You already have 10000 tasks, the most an account may hold; delete some before creating more.",
+                 *       "limit": 10000
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -889,6 +917,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["QuotaExceeded"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
