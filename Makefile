@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CLIENT := clients/typescript
 CLIENT_INSTALLED := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test test-pooler fuzz token migrate lint lock bench bench-quick bench-list client
+.PHONY: run test test-pooler fuzz token migrate lint lock bench bench-quick bench-list soak client
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ WRK := command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -
 bench: $(INSTALLED)
 	$(WRK)
 	$(BIN)/python bench/load.py
+
+## Ten minutes of mixed load with ever-new tokens and churned tasks; each worker's memory over time:
+## bench/results/soak.{md,png}. SOAK_SECONDS (600), BENCH_WORKERS (2).
+soak: $(INSTALLED)
+	$(BIN)/python bench/soak.py
 
 ## About 30 s: list and create at 64 connections next to the minimal-Connexion reference; nothing written.
 bench-quick: $(INSTALLED)

@@ -78,6 +78,11 @@ class Running:
         """CPU time (user + system) of the server and all its worker processes so far."""
         return sum(_cpu_seconds(pid) for pid in [self.pid, *_descendants(self.pid)])
 
+    def workers(self) -> list[int]:
+        """The processes that serve requests: uvicorn's spawned workers, or the server itself with one."""
+        spawned = [pid for pid in _descendants(self.pid) if b"spawn_main" in _cmdline(pid)]
+        return spawned or [self.pid]
+
 
 @contextmanager
 def _serve(command: list[str], cwd: Path, database_url: str, workers: int, env: dict):
@@ -121,6 +126,13 @@ def _cpu_seconds(pid: int) -> float:
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
 
 
 def _descendants(pid: int) -> list[int]:

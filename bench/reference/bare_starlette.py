@@ -1,14 +1,12 @@
 """Reference row of `make bench`: a bare Starlette route doing the list's work (token, owner, query, JSON)
 with a psycopg pool and orjson. The ceiling for Python on this machine: no contract, no validation."""
 
-from contextlib import asynccontextmanager
-
 import jwt
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from common import list_page, make_pool, user_of
+from common import lifespan_of, list_page, make_pool, user_of
 
 pool = make_pool()
 
@@ -27,11 +25,4 @@ async def list_tasks(request) -> Response:
     return Response(await list_page(pool, user, limit), media_type="application/json")
 
 
-@asynccontextmanager
-async def lifespan(_app):
-    await pool.open()
-    yield
-    await pool.close()
-
-
-app = Starlette(routes=[Route("/api/{user_id}/tasks", list_tasks)], lifespan=lifespan)
+app = Starlette(routes=[Route("/api/{user_id}/tasks", list_tasks)], lifespan=lifespan_of(pool))

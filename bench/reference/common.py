@@ -1,6 +1,7 @@
 """What both reference stacks share: the list statement the service sends, a pool, and token checks."""
 
 import os
+from contextlib import asynccontextmanager
 
 import jwt
 import orjson
@@ -24,6 +25,18 @@ def make_pool() -> AsyncConnectionPool:
         open=False,
         kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
     )
+
+
+def lifespan_of(pool: AsyncConnectionPool):
+    """The app's lifespan: the pool is opened when a worker starts and closed when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        await pool.open()
+        yield
+        await pool.close()
+
+    return lifespan
 
 
 def user_of(token: str) -> str:

@@ -1,14 +1,12 @@
 """Reference row of `make bench`: the smallest Connexion 3 app with the list's shape (one operation, bearer
 security, strict validation) over a psycopg pool and orjson: what this design costs before any of ours."""
 
-from contextlib import asynccontextmanager
-
 import jwt
 from connexion import AsyncApp
 from connexion.exceptions import OAuthProblem
 from starlette.responses import Response
 
-from common import list_page, make_pool, user_of
+from common import lifespan_of, list_page, make_pool, user_of
 
 pool = make_pool()
 SPEC = {
@@ -54,12 +52,5 @@ async def list_tasks(user_id: str, user: str, limit: int = 50) -> Response:
     return Response(await list_page(pool, user, limit), media_type="application/json")
 
 
-@asynccontextmanager
-async def lifespan(_app):
-    await pool.open()
-    yield
-    await pool.close()
-
-
-app = AsyncApp(__name__, lifespan=lifespan)
+app = AsyncApp(__name__, lifespan=lifespan_of(pool))
 app.add_api(SPEC, strict_validation=True)
