@@ -42,9 +42,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The rate limiter does all its work, with limits far above any load a benchmark makes; BENCH_RATE_LIMITS=off
+# turns it off, to measure what it costs.
+RATE_LIMITS = {
+    name: "0" if os.environ.get("BENCH_RATE_LIMITS") == "off" else "100000000"
+    for name in (
+        "RATE_LIMIT_PER_MINUTE",
+        "RATE_LIMIT_BURST",
+        "RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE",
+        "RATE_LIMIT_UNAUTHENTICATED_BURST",
+    )
+}
+RATE_LIMITS.update(RATE_LIMIT_BURST="100000000", RATE_LIMIT_UNAUTHENTICATED_BURST="100000000")
+
+
 @contextmanager
 def service(database_url: str, workers: int = 1, **env):
     """The service as `make run` starts it (uvicorn, WEB_CONCURRENCY workers), on a free port."""
+    env = {**RATE_LIMITS, **env}
     with _serve([sys.executable, "-m", "taskapi.cli", "run"], BACKEND, database_url, workers, env) as running:
         yield running
 

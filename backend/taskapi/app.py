@@ -20,6 +20,7 @@ from taskapi.db import Database
 from taskapi.metrics import MetricsEndpoint
 from taskapi.observability import Observability
 from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
+from taskapi.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
 from taskapi.settings import Settings, load_settings
 from taskapi.validation import BodySizeLimit, BodyValidator, ParametersValidator
 
@@ -70,14 +71,18 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     async def lifespan(_app):
         database = Database(settings)
         verifier = TokenVerifier(settings)
+        limiter = Limiter(database)
+        limiter.start()
         try:
             yield {
                 "db": database,
                 "verifier": verifier,
                 "cursors": CursorCodec(settings.cursor_key),
                 "settings": settings,
+                "limiter": limiter,
             }
         finally:
+            await limiter.stop()
             await verifier.close()
             await database.dispose()
 
@@ -95,6 +100,9 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(
         BodySizeLimit, position=MiddlewarePosition.BEFORE_ROUTING, max_body_bytes=settings.max_body_bytes
     )
+    per_user, unauthenticated = policies(settings)
+    app.add_middleware(UnauthenticatedLimit, position=MiddlewarePosition.BEFORE_SECURITY, policy=unauthenticated)
+    app.add_middleware(UserLimit, position=MiddlewarePosition.BEFORE_VALIDATION, policy=per_user)
     # Both outside Connexion's exception handling: preflights are answered before routing and auth,
     # and the request's log line sees the final status. Added last is outermost.
     app.add_middleware(

@@ -103,6 +103,15 @@ class TaskCount(SQLModel, table=True):
     live: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
 
 
+class RateLimit(SQLModel, table=True):
+    """A rate-limit key's theoretical arrival time, shared by every worker and replica (taskapi/ratelimit.py)."""
+
+    __tablename__ = "rate_limits"
+
+    key: str = Field(primary_key=True)
+    tat: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+
+
 class IdempotencyKey(SQLModel, table=True):
     """A create already done for (user, key): its request's hash and the answer to replay."""
 

@@ -26,6 +26,7 @@ _TITLES = {
     413: ("payload-too-large", "Payload Too Large"),
     415: ("unsupported-media-type", "Unsupported Media Type"),
     422: ("unprocessable", "Unprocessable Content"),
+    429: ("rate-limited", "Too Many Requests"),
     500: ("internal-error", "Internal Server Error"),
     503: ("service-unavailable", "Service Unavailable"),
 }

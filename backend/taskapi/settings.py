@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     database_url: str = Field(description="Postgres URL, as Neon prints it.")
+    # Requests per minute for each user (0: no limit), with bursts of up to rate_limit_burst at once; and for
+    # each client address sending no token, or one not verified yet (a forged one).
+    rate_limit_per_minute: int = Field(600, ge=0)
+    rate_limit_burst: int = Field(60, ge=1)
+    rate_limit_unauthenticated_per_minute: int = Field(60, ge=0)
+    rate_limit_unauthenticated_burst: int = Field(20, ge=1)
     # Live tasks one user may hold; a create beyond it is a 409 (a recurring task's next occurrence never is).
     max_tasks_per_user: int = Field(10_000, ge=1, le=10_000_000)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts

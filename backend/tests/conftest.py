@@ -71,6 +71,9 @@ def make_settings(database_url: str, issuer: Issuer) -> Callable[..., Settings]:
             "jwt_audience": None,
             "validate_responses": True,
             "metrics_token": METRICS_TOKEN,
+            # Off unless a test is about them: most tests make many requests as one user, quickly.
+            "rate_limit_per_minute": 0,
+            "rate_limit_unauthenticated_per_minute": 0,
         }
         return Settings(**{**values, **overrides})
 

@@ -15,7 +15,9 @@ from tests.support.service_process import start_service
 
 def test_sigterm_mid_burst_loses_nothing_acknowledged(database_url, db):
     user = "drain" + uuid.uuid4().hex
-    process, base = start_service(database_url, BETTER_AUTH_SECRET=SHARED_SECRET, WEB_CONCURRENCY="2")
+    process, base = start_service(
+        database_url, BETTER_AUTH_SECRET=SHARED_SECRET, WEB_CONCURRENCY="2", RATE_LIMIT_PER_MINUTE="0"
+    )
     created, refused, unknown, after_signal = set(), set(), set(), set()
     signalled_at: list[float] = []
 

@@ -1,0 +1,246 @@
+"""Rate limits shared by every replica and worker: GCRA, kept in Postgres, decided in process.
+
+Each key (a user, or the client address of requests without a known-good token) has a theoretical arrival
+time (TAT), as in GCRA: a request is let through if it leaves the TAT no further ahead of now than the
+burst allows, and then moves it on by one emission interval (60 s / the per-minute limit).
+
+Every worker decides from its own copy of each TAT, so a request never waits for the database. Every
+SYNC_SECONDS a background task adds what the worker let through to the shared TAT in Postgres, in one
+statement for all keys, and takes back the sum of every worker's use. A key's limit therefore holds for all
+workers and replicas together, give or take what they let through within one sync (at most a burst each).
+If the database cannot be reached the limiter fails open: every worker goes on limiting on its own, and a
+log line and `taskapi_rate_limit_sync_failures_total` say so.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from prometheus_client import Counter
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from taskapi.db import Database
+from taskapi.observability import current
+from taskapi.problems import Problem
+
+log = logging.getLogger(__name__)
+
+SYNC_SECONDS = 0.1
+# A key idle this long is dropped from a worker's memory (its TAT is in the past: nothing to remember).
+FORGET_AFTER_SECONDS = 120
+SYNC_FAILURES = Counter("taskapi_rate_limit_sync_failures_total", "Rate-limit syncs with Postgres that failed")
+
+# Adds each key's use to its shared TAT, in key order (so that two workers never lock rows in opposite
+# orders), and answers every key's TAT after all workers' use.
+SPEND = sa.text("""
+INSERT INTO rate_limits AS r (key, tat)
+SELECT key, now() + make_interval(secs => used * interval_seconds)
+FROM unnest(CAST(:keys AS text[]), CAST(:used AS int[]), CAST(:intervals AS float8[])) AS u(key, used, interval_seconds)
+ORDER BY key
+ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, now()) + (EXCLUDED.tat - now())
+RETURNING key, extract(epoch FROM tat)::float8 AS tat
+""")
+
+
+# Keys whose TAT is long past are removed now and then, by whichever worker gets there (the table stays
+# the size of the recently active keys).
+CLEAN = sa.text("DELETE FROM rate_limits WHERE tat < now() - interval '10 minutes'")
+CLEAN_EVERY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    per_minute: int
+    burst: int
+
+    @property
+    def interval(self) -> float:
+        return 60.0 / self.per_minute
+
+    @property
+    def header(self) -> str:
+        """RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers): quota and window in seconds."""
+        return f'"{self.name}";q={self.per_minute};w=60'
+
+
+def policies(settings) -> tuple[Policy | None, Policy | None]:
+    """The per-user and the unauthenticated policy, None where turned off."""
+    per_user = Policy("user", settings.rate_limit_per_minute, settings.rate_limit_burst)
+    unauthenticated = Policy(
+        "unauthenticated", settings.rate_limit_unauthenticated_per_minute, settings.rate_limit_unauthenticated_burst
+    )
+    return (per_user if per_user.per_minute else None), (unauthenticated if unauthenticated.per_minute else None)
+
+
+@dataclass
+class _Key:
+    tat: float  # this worker's view, epoch seconds
+    unsynced: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    remaining: int
+    reset_seconds: int
+    retry_after: int
+
+    def headers(self, policy: Policy) -> dict[str, str]:
+        return {
+            "RateLimit-Policy": policy.header,
+            "RateLimit": f'"{policy.name}";r={self.remaining};t={self.reset_seconds}',
+        }
+
+
+class Limiter:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._keys: dict[str, _Key] = {}
+        self._intervals: dict[str, float] = {}
+        self._task: asyncio.Task | None = None
+        self._cleaned = time.monotonic()
+
+    def take(self, key: str, policy: Policy) -> Decision:
+        now = time.time()
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _Key(tat=now)
+            self._intervals[key] = policy.interval
+        capacity = policy.burst * policy.interval
+        after = max(state.tat, now) + policy.interval
+        allowed = after - now <= capacity
+        if allowed:
+            state.tat = after
+            state.unsynced += 1
+        ahead = max(state.tat, now) - now
+        return Decision(
+            allowed=allowed,
+            remaining=max(0, math.floor((capacity - ahead) / policy.interval)),
+            reset_seconds=math.ceil(ahead),
+            retry_after=0 if allowed else math.ceil(after - now - capacity),
+        )
+
+    async def run(self) -> None:
+        """The background sync, until cancelled."""
+        while True:
+            await asyncio.sleep(SYNC_SECONDS)
+            await self.sync()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def sync(self) -> None:
+        used = {key: state.unsynced for key, state in self._keys.items() if state.unsynced}
+        self._forget_idle()
+        if not used:
+            return
+        for key in used:
+            self._keys[key].unsynced = 0
+        params = {"keys": list(used), "used": list(used.values()), "intervals": [self._intervals[k] for k in used]}
+        try:
+            # A pooled connection like any request's, waiting its turn: the pool never grows for the limiter.
+            async with self._database.slots, self._database.autocommit_engine.connect() as connection:
+                rows = (await connection.execute(SPEND, params)).all()
+                if time.monotonic() - self._cleaned > CLEAN_EVERY_SECONDS:
+                    self._cleaned = time.monotonic()
+                    await connection.execute(CLEAN)
+        except Exception as error:  # fail open: keep deciding locally, and count the use again next time
+            SYNC_FAILURES.inc()
+            log.warning("rate-limit sync failed (%s); limiting per worker until it works again", type(error).__name__)
+            for key, count in used.items():
+                if key in self._keys:
+                    self._keys[key].unsynced += count
+            return
+        for key, shared_tat in rows:
+            state = self._keys.get(key)
+            if state is not None:  # what was let through during the sync comes on top of the shared TAT
+                state.tat = max(state.tat, shared_tat + state.unsynced * self._intervals[key])
+
+    def _forget_idle(self) -> None:
+        horizon = time.time() - FORGET_AFTER_SECONDS
+        for key in [key for key, state in self._keys.items() if state.tat < horizon and not state.unsynced]:
+            del self._keys[key]
+            del self._intervals[key]
+
+
+def _bearer(scope: Scope) -> str | None:
+    scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class _Limited:
+    """Shared by both middlewares: add the policy's headers to the answer, or refuse with a 429."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def _pass(self, scope: Scope, receive: Receive, send: Send, policy: Policy, decision: Decision) -> None:
+        headers = decision.headers(policy)
+        if not decision.allowed:
+            raise Problem(
+                429,
+                f"Too many requests: the limit is {policy.per_minute} a minute (bursts of {policy.burst}); "
+                f"retry in {decision.retry_after} s.",
+                kind="rate-limited",
+                headers={**headers, "Retry-After": str(decision.retry_after)},
+            )
+        encoded = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *encoded]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class UnauthenticatedLimit(_Limited):
+    """Before any signature is checked: a request without a token this worker already verified counts
+    against its client address (the trusted proxy's report, FORWARDED_ALLOW_IPS), so that spraying forged
+    tokens costs the sprayer, not our CPU."""
+
+    def __init__(self, app: ASGIApp, policy: Policy | None) -> None:
+        super().__init__(app)
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.get("state", {})
+        if scope["type"] != "http" or self.policy is None or "limiter" not in state:
+            return await self.app(scope, receive, send)
+        token = _bearer(scope)
+        if token is not None and state["verifier"].knows(token):
+            return await self.app(scope, receive, send)
+        address = (scope.get("client") or ("unknown", 0))[0]
+        decision = state["limiter"].take(
+            "ip:" + hashlib.blake2b(address.encode(), digest_size=12).hexdigest(), self.policy
+        )
+        await self._pass(scope, receive, send, self.policy, decision)
+
+
+class UserLimit(_Limited):
+    """After the token is verified: each user's requests count against that user, whichever worker serves them."""
+
+    def __init__(self, app: ASGIApp, policy: Policy | None) -> None:
+        super().__init__(app)
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.get("state", {})
+        context = current.get(None)
+        user = context["user_id"] if context else None
+        if scope["type"] != "http" or self.policy is None or user is None or "limiter" not in state:
+            return await self.app(scope, receive, send)
+        await self._pass(scope, receive, send, self.policy, state["limiter"].take("user:" + user, self.policy))
