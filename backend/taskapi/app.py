@@ -22,7 +22,7 @@ from taskapi.observability import Observability
 from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
 from taskapi.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
 from taskapi.settings import Settings, load_settings
-from taskapi.validation import BodySizeLimit, BodyValidator, ParametersValidator
+from taskapi.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         validator_map={"parameter": ParametersValidator, "body": MediaTypeDict({"*/*json": BodyValidator})},
     )
     app.add_middleware(
-        BodySizeLimit, position=MiddlewarePosition.BEFORE_ROUTING, max_body_bytes=settings.max_body_bytes
+        RequestSizeLimits, position=MiddlewarePosition.BEFORE_ROUTING, max_body_bytes=settings.max_body_bytes
     )
     per_user, unauthenticated = policies(settings)
     app.add_middleware(UnauthenticatedLimit, position=MiddlewarePosition.BEFORE_SECURITY, policy=unauthenticated)

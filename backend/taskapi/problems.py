@@ -27,6 +27,7 @@ _TITLES = {
     415: ("unsupported-media-type", "Unsupported Media Type"),
     422: ("unprocessable", "Unprocessable Content"),
     429: ("rate-limited", "Too Many Requests"),
+    431: ("request-headers-too-large", "Request Header Fields Too Large"),
     500: ("internal-error", "Internal Server Error"),
     503: ("service-unavailable", "Service Unavailable"),
 }

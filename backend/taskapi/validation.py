@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskapi.problems import Problem, field_error, invalid, too_large
 
+# A Better Auth token is about 1 KB; browsers send a few more headers. Proxies commonly allow 8 to 32 KB.
+MAX_HEADER_BYTES = 16 * 1024
 RFC3339_MESSAGE = "must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z"
 
 
@@ -144,12 +146,13 @@ class ParametersValidator(ParameterValidator):
             raise invalid(errors)
 
 
-class BodySizeLimit:
-    """Refuses bodies over the limit before they are read whole.
+class RequestSizeLimits:
+    """Refuses header sets over MAX_HEADER_BYTES, and bodies over the limit before they are read whole.
 
-    A declared Content-Length over the limit is refused at once. A chunked body (no Content-Length) is
-    buffered up to the limit and replayed with a Content-Length, because Connexion reads a body only
-    when one is declared.
+    uvicorn's HTTP parser (httptools) takes headers of any size, so they are bounded here, before anything
+    else reads them (a 10 MB header used to be carried through every middleware). A declared Content-Length
+    over the limit is refused at once. A chunked body (no Content-Length) is buffered up to the limit and
+    replayed with a Content-Length, because Connexion reads a body only when one is declared.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
@@ -159,6 +162,12 @@ class BodySizeLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > MAX_HEADER_BYTES:
+            raise Problem(
+                431,
+                f"The request's headers are larger than {MAX_HEADER_BYTES} bytes together; send fewer or smaller.",
+                kind="request-headers-too-large",
+            )
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
         if declared is not None:

@@ -162,3 +162,12 @@ def test_method_not_allowed_lists_every_allowed_method(alice):
 
 def test_unknown_path_is_404_problem(alice):
     _problem(alice.client.get("/nowhere"), 404)
+
+
+def test_headers_over_16_kib_are_refused_with_431_before_anything_reads_them(alice):
+    padding = {"X-Padding": "a" * (16 * 1024)}
+    refused = alice.client.get(f"/{alice.id}/tasks", headers=padding)
+    assert refused.status_code == 431, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"] == "urn:taskapi:problem:request-headers-too-large"
+    assert alice.client.get(f"/{alice.id}/tasks", headers={"X-Padding": "a" * 8 * 1024}).status_code == 200

@@ -444,7 +444,7 @@ export interface components {
              *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -660,6 +660,23 @@ export interface components {
                  *       "title": "Payload Too Large",
                  *       "status": 413,
                  *       "detail": "The request body is larger than 1048576 bytes."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request's headers are larger than 16 KiB together. Nothing was changed. */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:request-headers-too-large",
+                 *       "title": "Request Header Fields Too Large",
+                 *       "status": 431,
+                 *       "detail": "The request's headers are larger than 16384 bytes together; send fewer or smaller."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -907,6 +924,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -957,6 +975,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1011,6 +1030,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1067,6 +1087,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1113,6 +1134,7 @@ export interface operations {
             405: components["responses"]["MethodNotAllowed"];
             412: components["responses"]["PreconditionFailed"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1168,6 +1190,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1201,6 +1224,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1240,6 +1264,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
