@@ -22,7 +22,7 @@ RESULTS = ROOT / "bench" / "results"
 
 def fresh_database() -> str:
     sys.path.insert(0, str(BACKEND))
-    from taskapi.localdb import embedded_database
+    from taskapi.db.embedded import embedded_database
 
     from taskapi.cli import migrate
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import taskapi.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from taskapi.db import sqlalchemy_url
+import taskapi.tasks.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from taskapi.db.session import sqlalchemy_url
 
 url = (
     context.config.attributes.get("database_url")

@@ -13,23 +13,24 @@ from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
-from taskapi.auth import TokenVerifier
-from taskapi.connexion_once import BearerOnce, decorate_once, middlewares
-from taskapi.cursors import CursorCodec
-from taskapi.db import Database
-from taskapi.metrics import MetricsEndpoint
-from taskapi.observability import Observability
-from taskapi.problems import handle_problem, handle_unexpected, make_http_exception_handler
-from taskapi.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
+from taskapi.auth.tokens import TokenVerifier
+from taskapi.db.session import Database
+from taskapi.http.connexion_once import BearerOnce, decorate_once, middlewares
+from taskapi.http.metrics import MetricsEndpoint
+from taskapi.http.observability import Observability
+from taskapi.http.problems import handle_problem, handle_unexpected, make_http_exception_handler
+from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
+from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.settings import Settings, load_settings
-from taskapi.validation import BodyValidator, ParametersValidator, RequestSizeLimits
+from taskapi.tasks.cursors import CursorCodec
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 class SnakeCaseResolver(Resolver):
-    """operationId `createTask` under x-openapi-router-controller `taskapi.tasks` → taskapi.tasks.create_task."""
+    """operationId `createTask` under x-openapi-router-controller `taskapi.tasks.handlers`
+    → taskapi.tasks.handlers.create_task."""
 
     @staticmethod
     def handler_name(controller: str, operation_id: str) -> str:

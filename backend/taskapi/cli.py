@@ -8,8 +8,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from taskapi.localauth import auth_is_configured, enable_local_auth, local_token
-from taskapi.logs import LOG_CONFIG
+from taskapi.auth.local import auth_is_configured, enable_local_auth, local_token
+from taskapi.http.logs import LOG_CONFIG
 from taskapi.settings import SettingsError, load_settings
 
 # Emitted on import by Connexion 3.3 and platformdirs; nothing an operator can act on.
@@ -22,7 +22,7 @@ ALEMBIC_INI = Path(__file__).resolve().parents[1] / "alembic.ini"
 def _use_embedded_database_if_unset() -> bool:
     if os.environ.get("DATABASE_URL"):
         return False
-    from taskapi.localdb import embedded_database
+    from taskapi.db.embedded import embedded_database
 
     os.environ["DATABASE_URL"] = embedded_database(
         os.environ.get("EMBEDDED_DATABASE", "taskapi"), cluster=os.environ.get("EMBEDDED_CLUSTER", "postgres")

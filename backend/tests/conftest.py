@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from taskapi.cli import migrate
-from taskapi.db import sqlalchemy_url
+from taskapi.db.session import sqlalchemy_url
 from taskapi.settings import Settings
 from tests.support.issuer import ISSUER, METRICS_TOKEN, SHARED_SECRET, Issuer
 from tests.support.live_server import LiveServer
@@ -20,7 +20,7 @@ def direct_database_url() -> str:
     """The test database itself: for migrations and for checking what is really stored."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
-        from taskapi.localdb import embedded_database
+        from taskapi.db.embedded import embedded_database
 
         url = embedded_database("taskapi_test", cluster="postgres-test", fresh=True)
     migrate(url)
@@ -33,7 +33,7 @@ def database_url(direct_database_url: str) -> Iterator[str]:
     if not os.environ.get("TEST_VIA_PGBOUNCER"):
         yield direct_database_url
         return
-    from taskapi.localdb import DATA_DIR
+    from taskapi.db.embedded import DATA_DIR
     from tests.support.pgbouncer import start_pgbouncer
 
     process, pooled_url = start_pgbouncer(direct_database_url, DATA_DIR / "pgbouncer-test")

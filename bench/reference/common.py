@@ -8,7 +8,7 @@ import orjson
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-# The service's statement for a first page of 20, newest first (taskapi/listing.py), as pgbench runs it too.
+# The service's statement for a first page of 20, newest first (taskapi/tasks/listing.py), as pgbench runs it too.
 LIST_SQL = """SELECT id, user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at,
        recurrence, next_occurrence_id, created_at, updated_at, version, created_at AS sort_key
 FROM tasks WHERE user_id = %(user_id)s ORDER BY created_at DESC, id DESC LIMIT %(page_size)s"""

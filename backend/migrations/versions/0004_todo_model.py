@@ -16,7 +16,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# Must be the very expressions the list query uses (taskapi/models.py), or the indexes cannot serve it.
+# Must be the very expressions the list query uses (taskapi/tasks/models.py), or the indexes cannot serve it.
 # Tasks without a reminder come last in both directions: a high stand-in ascending, a low one descending.
 REMIND_SORT_KEY = "COALESCE(remind_at, '9999-12-31 00:00:00+00'::timestamptz)"
 REMIND_DESC_SORT_KEY = "COALESCE(remind_at, '0001-01-01 00:00:00+00'::timestamptz)"

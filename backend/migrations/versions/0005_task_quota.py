@@ -1,6 +1,6 @@
 """Each user's number of live tasks, kept by the same triggers as the completed count, for MAX_TASKS_PER_USER.
 
-A create checks it under a lock on the user's counter row (taskapi/tasks.py), so concurrent creates at the
+A create checks it under a lock on the user's counter row (taskapi/tasks/handlers.py), so concurrent creates at the
 limit are serialised per user and never exceed it; other users are not held back.
 
 Revision ID: 0005

@@ -1,4 +1,4 @@
-"""The shared state of the rate limiter: each key's theoretical arrival time (GCRA), see taskapi/ratelimit.py.
+"""The shared state of the rate limiter: each key's theoretical arrival time (GCRA), see taskapi/http/ratelimit.py.
 
 Revision ID: 0006
 Revises: 0005

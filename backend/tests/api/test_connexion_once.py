@@ -1,10 +1,10 @@
-"""Connexion's per-operation set-up is done once (taskapi/connexion_once.py), and stays so across upgrades."""
+"""Connexion's per-operation set-up is done once (taskapi/http/connexion_once.py), and stays so across upgrades."""
 
 import inspect
 
 from connexion.decorators import parameter
 
-from taskapi import connexion_once
+from taskapi.http import connexion_once
 
 
 def test_a_request_reads_no_signature_and_rebuilds_no_decorator(alice, monkeypatch):

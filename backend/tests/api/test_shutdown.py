@@ -58,7 +58,7 @@ def test_sigterm_mid_burst_loses_nothing_acknowledged(database_url, db):
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_sigterm_stops_the_embedded_postgres_that_make_run_started(workers):
-    from taskapi.localdb import DATA_DIR
+    from taskapi.db.embedded import DATA_DIR
 
     cluster = "postgres-sigterm"
     process, _base = start_service(None, EMBEDDED_CLUSTER=cluster, WEB_CONCURRENCY=workers)

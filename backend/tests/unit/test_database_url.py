@@ -2,7 +2,7 @@
 
 import psycopg
 
-from taskapi.db import libpq_conninfo, sqlalchemy_url
+from taskapi.db.session import libpq_conninfo, sqlalchemy_url
 
 NEON = "postgresql://app:p%40ss%20word@ep-cool-rain-123-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require&channel_binding=require"
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskapi import recurrence
+from taskapi.tasks import recurrence
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ZONES = ("Europe/Berlin", "America/New_York", "UTC")

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil import rrule
 
-from taskapi.problems import field_error, invalid
+from taskapi.http.problems import field_error, invalid
 
 MAX_COUNT = 1000
 MAX_INTERVAL = 1000

@@ -8,7 +8,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from taskapi.observability import request_id
+from taskapi.http.observability import request_id
 
 log = logging.getLogger(__name__)
 

@@ -67,7 +67,7 @@ class Observability:
 
     def __init__(self, app: ASGIApp, operation_ids: dict[str, str]) -> None:
         self.app = app
-        # Connexion names the handler (taskapi.tasks.create_task); logs and metrics use the operationId.
+        # Connexion names the handler (taskapi.tasks.handlers.create_task); logs and metrics use the operationId.
         self.operation_ids = operation_ids
         self.pool_reported = 0.0
 

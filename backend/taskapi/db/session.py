@@ -13,7 +13,7 @@ from connexion import request
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.problems import unavailable
+from taskapi.http.problems import unavailable
 from taskapi.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from connexion import request
 from starlette.responses import JSONResponse
 
-from taskapi.problems import unavailable
+from taskapi.http.problems import unavailable
 
 READINESS_TIMEOUT_SECONDS = 3
 

@@ -11,12 +11,13 @@ from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from taskapi import idempotency, recurrence, tags
-from taskapi.auth import require_owner
-from taskapi.db import statement, transaction
-from taskapi.etags import PRIVATE, Condition, etag
-from taskapi.listing import TaskListing, page
-from taskapi.models import (
+from taskapi.auth.tokens import require_owner
+from taskapi.db.session import statement, transaction
+from taskapi.http.problems import Problem, field_error, invalid
+from taskapi.tasks import idempotency, recurrence, tags
+from taskapi.tasks.etags import PRIVATE, Condition, etag
+from taskapi.tasks.listing import TaskListing, page
+from taskapi.tasks.models import (
     CHANGED_COLUMNS,
     DUE_NEVER,
     PUBLIC_COLUMNS,
@@ -27,7 +28,6 @@ from taskapi.models import (
     public_task,
     to_json,
 )
-from taskapi.problems import Problem, field_error, invalid
 
 JSON = "application/json"
 

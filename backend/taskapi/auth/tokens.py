@@ -10,9 +10,9 @@ import jwt
 from connexion.lifecycle import ConnexionRequest
 from jwt.utils import base64url_decode
 
-from taskapi.jwks import ASYMMETRIC_ALGS, JwksCache
-from taskapi.observability import note_user
-from taskapi.problems import Problem, unauthorized
+from taskapi.auth.jwks import ASYMMETRIC_ALGS, JwksCache
+from taskapi.http.observability import note_user
+from taskapi.http.problems import Problem, unauthorized
 from taskapi.settings import Settings
 
 # Better Auth's tokens are about 1 KB even with the whole user record in them.

@@ -6,7 +6,7 @@ import time
 
 import jwt
 
-from taskapi.localdb import DATA_DIR
+from taskapi.db.embedded import DATA_DIR
 
 LOCAL_ISSUER = "taskapi-local"
 SECRET_FILE = DATA_DIR / "local-auth-secret"

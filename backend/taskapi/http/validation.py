@@ -14,7 +14,7 @@ from jsonschema.validators import extend
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskapi.problems import Problem, field_error, invalid, too_large
+from taskapi.http.problems import Problem, field_error, invalid, too_large
 
 # A Better Auth token is about 1 KB; browsers send a few more headers. Proxies commonly allow 8 to 32 KB.
 MAX_HEADER_BYTES = 16 * 1024

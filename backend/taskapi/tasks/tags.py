@@ -2,7 +2,7 @@
 
 import re
 
-from taskapi.problems import field_error
+from taskapi.http.problems import field_error
 
 MAX_TAGS = 20
 TAG_MAX_LENGTH = 32

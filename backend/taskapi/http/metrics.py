@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from taskapi.problems import Problem, unauthorized
+from taskapi.http.problems import Problem, unauthorized
 
 
 class MetricsEndpoint:

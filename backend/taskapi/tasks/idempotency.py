@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.models import IdempotencyKey
-from taskapi.problems import Problem
+from taskapi.http.problems import Problem
+from taskapi.tasks.models import IdempotencyKey
 
 KEY_LIFETIME = sa.text("interval '24 hours'")
 

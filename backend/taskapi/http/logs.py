@@ -30,7 +30,7 @@ LOG_CONFIG = {
     "root": {"handlers": ["stderr"], "level": "INFO"},
     "loggers": {
         "uvicorn": {"level": "INFO"},
-        # One line per request comes from taskapi.observability; uvicorn's own would repeat it.
+        # One line per request comes from taskapi.http.observability; uvicorn's own would repeat it.
         "uvicorn.access": {"level": "WARNING"},
         "connexion": {"level": "WARNING"},
     },

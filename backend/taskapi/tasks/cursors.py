@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 
-from taskapi.problems import field_error, invalid
+from taskapi.http.problems import field_error, invalid
 
 
 def _b64(data: bytes) -> str:

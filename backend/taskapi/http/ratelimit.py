@@ -25,9 +25,9 @@ from prometheus_client import Counter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskapi.db import Database
-from taskapi.observability import current
-from taskapi.problems import Problem
+from taskapi.db.session import Database
+from taskapi.http.observability import current
+from taskapi.http.problems import Problem
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import time
 import httpx
 import jwt
 
-from taskapi.problems import unauthorized, unavailable
+from taskapi.http.problems import unauthorized, unavailable
 
 log = logging.getLogger(__name__)
 

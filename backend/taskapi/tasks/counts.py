@@ -5,10 +5,10 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 from starlette.responses import JSONResponse
 
-from taskapi.auth import require_owner
-from taskapi.db import statement
-from taskapi.etags import PRIVATE
-from taskapi.recurrence import zone
+from taskapi.auth.tokens import require_owner
+from taskapi.db.session import statement
+from taskapi.tasks.etags import PRIVATE
+from taskapi.tasks.recurrence import zone
 
 # Open tasks are counted from a partial index over open tasks only (migration 0004); completed ones are read
 # from the trigger-kept counter. The cost grows with the open tasks, never with the completed history.

@@ -10,8 +10,8 @@ from pydantic import ValidationError, field_validator
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
-from taskapi import recurrence, tags
-from taskapi.problems import field_error, invalid
+from taskapi.http.problems import field_error, invalid
+from taskapi.tasks import recurrence, tags
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
@@ -104,7 +104,7 @@ class TaskCount(SQLModel, table=True):
 
 
 class RateLimit(SQLModel, table=True):
-    """A rate-limit key's theoretical arrival time, shared by every worker and replica (taskapi/ratelimit.py)."""
+    """A rate-limit key's theoretical arrival time, shared by every worker and replica (taskapi/http/ratelimit.py)."""
 
     __tablename__ = "rate_limits"
 

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.dialects import postgresql
 
-from taskapi.cursors import CursorCodec
-from taskapi.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, REMIND_DESC_SORT_KEY, REMIND_SORT_KEY, TASKS
-from taskapi.problems import field_error, invalid
-from taskapi.validation import RFC3339_MESSAGE
+from taskapi.http.problems import field_error, invalid
+from taskapi.http.validation import RFC3339_MESSAGE
+from taskapi.tasks.cursors import CursorCodec
+from taskapi.tasks.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, REMIND_DESC_SORT_KEY, REMIND_SORT_KEY, TASKS
 
 # Each sort key is served by an index on (user_id, key, id); see migrations 0001, 0002 and 0004.
 SORT_KEYS: dict[str, sa.ColumnElement] = {
@@ -93,7 +93,7 @@ class TaskListing:
     due_before: str | None = None
     due_after: str | None = None
     limit: int = 50
-    tags: tuple[str, ...] = ()  # normalised (taskapi.tags)
+    tags: tuple[str, ...] = ()  # normalised (taskapi.tasks.tags)
     remind_before: str | None = None
     remind_after: str | None = None
 

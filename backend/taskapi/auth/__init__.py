@@ -1,0 +1,1 @@
+"""Bearer tokens: verification (never issuing), Better Auth's keys, local-mode tokens."""

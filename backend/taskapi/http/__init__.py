@@ -1,0 +1,1 @@
+"""The HTTP edge: problems, request validation and size limits, request ids, logs, metrics, rate limits."""
