@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from connexion.exceptions import ProblemException
 from prometheus_client import Counter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,7 +108,8 @@ class Limiter:
         self._task: asyncio.Task | None = None
         self._cleaned = time.monotonic()
 
-    def take(self, key: str, policy: Policy) -> Decision:
+    def take(self, key: str, policy: Policy, spend: bool = True) -> Decision:
+        """Whether one more request fits, and (if `spend`) count it."""
         now = time.time()
         state = self._keys.get(key)
         if state is None:
@@ -116,7 +118,7 @@ class Limiter:
         capacity = policy.burst * policy.interval
         after = max(state.tat, now) + policy.interval
         allowed = after - now <= capacity
-        if allowed:
+        if allowed and spend:
             state.tat = after
             state.unsynced += 1
         ahead = max(state.tat, now) - now
@@ -208,9 +210,11 @@ class _Limited:
 
 
 class UnauthenticatedLimit(_Limited):
-    """Before any signature is checked: a request without a token this worker already verified counts
-    against its client address (the trusted proxy's report, FORWARDED_ALLOW_IPS), so that spraying forged
-    tokens costs the sprayer, not our CPU."""
+    """Per client address (the trusted proxy's report, FORWARDED_ALLOW_IPS), for requests whose token this
+    worker has not verified yet: those that end in a 401 (no token, a malformed or forged one) are counted,
+    and once an address is over its limit its unverified tokens are refused before any signature is
+    checked. Spraying forged tokens costs the sprayer, not our CPU; valid new tokens, even many from one
+    address (a Next.js server calling for all its users), are never counted."""
 
     def __init__(self, app: ASGIApp, policy: Policy | None) -> None:
         super().__init__(app)
@@ -224,10 +228,24 @@ class UnauthenticatedLimit(_Limited):
         if token is not None and state["verifier"].knows(token):
             return await self.app(scope, receive, send)
         address = (scope.get("client") or ("unknown", 0))[0]
-        decision = state["limiter"].take(
-            "ip:" + hashlib.blake2b(address.encode(), digest_size=12).hexdigest(), self.policy
-        )
-        await self._pass(scope, receive, send, self.policy, decision)
+        key = "ip:" + hashlib.blake2b(address.encode(), digest_size=12).hexdigest()
+        limiter: Limiter = state["limiter"]
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._pass(scope, receive, watch, self.policy, limiter.take(key, self.policy, spend=False))
+        except ProblemException as problem:  # a refused token is raised through here, answered further out
+            status = problem.status
+            raise
+        finally:
+            if status == 401:
+                limiter.take(key, self.policy)
 
 
 class UserLimit(_Limited):
