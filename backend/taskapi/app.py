@@ -72,18 +72,21 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     async def lifespan(_app):
         database = Database(settings)
         verifier = TokenVerifier(settings)
-        limiter = Limiter(database)
-        limiter.start()
+        # With every limit off there is nothing to decide or to sync: no limiter, and the middlewares pass.
+        limiter = Limiter(database) if any(policies(settings)) else None
+        if limiter:
+            limiter.start()
         try:
             yield {
                 "db": database,
                 "verifier": verifier,
                 "cursors": CursorCodec(settings.cursor_key),
                 "settings": settings,
-                "limiter": limiter,
+                **({"limiter": limiter} if limiter else {}),
             }
         finally:
-            await limiter.stop()
+            if limiter:
+                await limiter.stop()
             await verifier.close()
             await database.dispose()
 
