@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CLIENT := clients/typescript
 CLIENT_INSTALLED := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test test-pooler fuzz token migrate lint lock bench bench-quick bench-list soak client
+.PHONY: run test test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ token: $(INSTALLED)
 ## Apply migrations (DATABASE_URL_DIRECT, else DATABASE_URL, else the embedded database).
 migrate: $(INSTALLED)
 	cd backend && ../$(BIN)/python -m taskapi.cli migrate
+
+## Sweep now: expired trash, a trash over its limit, Idempotency-Key records older than 24 hours.
+purge: $(INSTALLED)
+	cd backend && ../$(BIN)/python -m taskapi.cli purge
 
 lint: $(INSTALLED)
 	cd backend && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .

@@ -2,8 +2,8 @@
 
 Seeds one user with 100 tasks and another with 100,000 (same mix: a third per priority, half completed,
 three quarters dated, one in ten mentions "milk", half tagged "work" whatever their state, one in five with a
-reminder), then times sequential requests for a page of 50 over
-loopback, first pages and deep pages (reached with the cursor) alike.
+reminder), each with as many again in the trash, then times sequential requests for a page of 50 over
+loopback, first pages and deep pages (reached with the cursor) alike, of the task list and of the trash.
 """
 
 import json
@@ -32,6 +32,8 @@ QUERIES = {
     "tagged 'work', pending, by due": {"tag": "work", "status": "pending", "sort": "due"},
     "by reminder": {"sort": "remind"},
 }
+# What the trash list is asked: its one order, most recently deleted first.
+TRASH_QUERIES = {"trash": {}}
 SEED = """
 INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at,
                    created_at, updated_at)
@@ -46,6 +48,12 @@ SELECT %(user)s,
        now() - n * interval '1 second', now() - n * interval '1 second'
 FROM generate_series(1, %(count)s) AS n
 """
+SEED_TRASH = """
+INSERT INTO trashed_tasks (id, user_id, title, completed, priority, tags, version, created_at, updated_at, deleted_at)
+SELECT gen_random_uuid(), %(user)s, 'Deleted ' || n, false, 'medium', '{}', 1, now() - n * interval '1 second',
+       now() - n * interval '1 second', now() - n * interval '1 second'
+FROM generate_series(1, %(count)s) AS n
+"""
 
 
 def seed(database_url: str) -> dict[int, str]:
@@ -55,24 +63,26 @@ def seed(database_url: str) -> dict[int, str]:
         connection.execute("SET statement_timeout = 0")  # the role's 5 s limit is for the service
         for size, user in users.items():
             connection.execute(SEED, {"user": user, "count": size})
+            connection.execute(SEED_TRASH, {"user": user, "count": size})
         connection.execute("VACUUM ANALYZE tasks")
+        connection.execute("VACUUM ANALYZE trashed_tasks")
     return users
 
 
-def time_query(client: httpx.Client, user: str, params: dict, deep: bool) -> list[float]:
+def time_query(client: httpx.Client, path: str, params: dict, deep: bool) -> list[float]:
     query = {"limit": 50, **params}
     if deep:  # twenty pages in: the cursor, not an offset, takes us there
         for _ in range(20):
-            cursor = client.get(f"/api/{user}/tasks", params=query).json()["next_cursor"]
+            cursor = client.get(path, params=query).json()["next_cursor"]
             if not cursor:
                 break
             query["cursor"] = cursor
     for _ in range(20):
-        client.get(f"/api/{user}/tasks", params=query)  # warm-up
+        client.get(path, params=query)  # warm-up
     timings = []
     for _ in range(REQUESTS):
         started = time.perf_counter()
-        response = client.get(f"/api/{user}/tasks", params=query)
+        response = client.get(path, params=query)
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, response.text
     return timings
@@ -84,14 +94,16 @@ def main() -> None:
     rows = []
     with service(database_url) as running:
         base = running.base
-        for label, params in QUERIES.items():
+        queries = [("tasks", label, params) for label, params in QUERIES.items()]
+        queries += [("trash", label, params) for label, params in TRASH_QUERIES.items()]
+        for resource, label, params in queries:
             for deep in (False, True):
                 if deep and "q" in params:
                     continue
                 result = {"query": label + (", page 21" if deep else ""), "params": params}
                 for size, user in users.items():
                     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token(user)}"}) as client:
-                        timings = time_query(client, user, params, deep and size > 1000)
+                        timings = time_query(client, f"/api/{user}/{resource}", params, deep and size > 1000)
                     result[size] = {"median_ms": statistics.median(timings), "p95_ms": percentile(timings, 0.95)}
                 result["ratio"] = result[SIZES[1]]["median_ms"] / result[SIZES[0]]["median_ms"]
                 rows.append(result)

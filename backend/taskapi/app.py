@@ -22,6 +22,7 @@ from taskapi.http.problems import handle_problem, handle_unexpected, make_http_e
 from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.settings import Settings, load_settings
+from taskapi.sync.purge import Sweeper
 from taskapi.tasks.cursors import CursorCodec
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         limiter = Limiter(database) if any(policies(settings)) else None
         if limiter:
             limiter.start()
+        sweeper = Sweeper(database.engine, settings)
+        sweeper.start()
         try:
             yield {
                 "db": database,
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
                 **({"limiter": limiter} if limiter else {}),
             }
         finally:
+            await sweeper.stop()
             if limiter:
                 await limiter.stop()
             await verifier.close()

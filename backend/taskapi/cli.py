@@ -1,6 +1,7 @@
-"""`python -m taskapi.cli run|migrate|token`: what the Makefile's run, migrate and token targets call."""
+"""`python -m taskapi.cli run|migrate|purge|token`: what the Makefile's run, migrate, purge and token targets call."""
 
 import argparse
+import asyncio
 import os
 import signal
 import sys
@@ -83,11 +84,38 @@ def run() -> None:
     )
 
 
+def purge() -> None:
+    """One sweep now (taskapi/sync/purge.py), whenever the last one ran; prints what it removed."""
+    from taskapi.db.session import make_engine
+    from taskapi.sync.purge import purge as sweep
+
+    if _use_embedded_database_if_unset() and not auth_is_configured():
+        enable_local_auth()
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        sys.exit(f"taskapi: cannot purge: {error}")
+
+    async def once():
+        engine = make_engine(settings)
+        try:
+            return await sweep(engine, settings)
+        finally:
+            await engine.dispose()
+
+    removed = asyncio.run(once())
+    if removed is None:
+        print("Another worker is sweeping right now; nothing done.")
+    else:
+        print(", ".join(f"{name.replace('_', ' ')}: {removed[name]}" for name in removed) or "Nothing to remove.")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="taskapi")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="apply migrations and serve (embedded Postgres if DATABASE_URL is unset)")
     commands.add_parser("migrate", help="apply migrations (DATABASE_URL_DIRECT, else DATABASE_URL)")
+    commands.add_parser("purge", help="sweep now: expired trash, old Idempotency-Key records")
     token = commands.add_parser("token", help="print a local-mode token for a user")
     token.add_argument("--user", required=True)
     args = parser.parse_args()
@@ -96,6 +124,8 @@ def main() -> None:
     elif args.command == "migrate":
         _use_embedded_database_if_unset()
         migrate()
+    elif args.command == "purge":
+        purge()
     else:
         print(local_token(args.user))
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     rate_limit_unauthenticated_burst: int = Field(20, ge=1)
     # Live tasks one user may hold; a create beyond it is a 409 (a recurring task's next occurrence never is).
     max_tasks_per_user: int = Field(10_000, ge=1, le=10_000_000)
+    # A deleted task stays in the trash this long (days) before the sweep destroys it; the sweep runs this often
+    # (seconds), once for all workers and replicas.
+    trash_retention_days: float = Field(30, gt=0, le=3650)
+    purge_interval_seconds: int = Field(3600, ge=1, le=7 * 86400)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)

@@ -14,7 +14,9 @@ from starlette.responses import Response
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
 from taskapi.http.problems import Problem, field_error, invalid
+from taskapi.sync import trashing
 from taskapi.tasks import idempotency, recurrence, tags
+from taskapi.tasks.answers import JSON, over_quota, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag
 from taskapi.tasks.listing import TaskListing, page
 from taskapi.tasks.models import (
@@ -29,14 +31,11 @@ from taskapi.tasks.models import (
     to_json,
 )
 
-JSON = "application/json"
-
-
 # The statements every request of a kind sends, built once: a request only binds its values, which spares
 # SQLAlchemy coercing them into a new statement each time.
 _THIS_TASK = (TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid), TASKS.c.user_id == sa.bindparam("owner_id"))
 _READ = sa.select(*PUBLIC_COLUMNS).where(*_THIS_TASK)
-_DELETE = sa.delete(TASKS).where(*_THIS_TASK).returning(TASKS.c.id)
+_DELETE = sa.delete(TASKS).where(*_THIS_TASK)
 
 
 @functools.lru_cache(maxsize=64)
@@ -54,15 +53,6 @@ def _insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
     held = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == values["user_id"]).with_for_update()
     within = sa.select(*values.values()).where(sa.func.coalesce(held.scalar_subquery(), 0) < sa.bindparam("quota"))
     return sa.insert(TASKS).from_select(list(values), within).returning(*CHANGED_COLUMNS)
-
-
-def _over_quota(quota: int) -> Problem:
-    return Problem(
-        409,
-        f"You already have {quota} tasks, the most an account may hold; delete some before creating more.",
-        kind="task-quota-exceeded",
-        extra={"limit": quota},
-    )
 
 
 # What a change may set from the row itself, in the same statement (SET reads the row as it was): completing
@@ -97,13 +87,8 @@ def _update(shape: tuple[tuple[str, str | None], ...]) -> sa.Update:
     return changed.returning(*CHANGED_COLUMNS)
 
 
-def _task_response(row, status: int = 200, headers: dict | None = None) -> Response:
-    headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
-    return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
-
-
 def _created(user_id: str, row) -> Response:
-    return _task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
+    return task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
 
 
 def _if_match() -> Condition | None:
@@ -112,16 +97,21 @@ def _if_match() -> Condition | None:
 
 
 async def _absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
-    """Why the caller's task was not found or changed: someone else's (403), nobody's (404), or changed (412)."""
-    found = (await session.exec(sa.select(TASKS.c.user_id, TASKS.c.version).where(TASKS.c.id == task_id))).first()
+    """Why the caller's task was not found or changed: someone else's (403, in the trash or not), nobody's
+    (404), in the caller's trash (404, saying so), or changed (412)."""
+    found = await trashing.whose(session, task_id)
     if found is None:
         return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
     if found.user_id != user_id:
         return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
+    if found.trashed:
+        return Problem(
+            404, f"Task {task_id} is in your trash: restore it (POST /{user_id}/trash/{task_id}/restore) to use it."
+        )
+    version = (await session.exec(sa.select(TASKS.c.version).where(TASKS.c.id == task_id))).scalar_one()
     return Problem(
         412,
-        f"The task has changed since you read it (its ETag is now {etag(task_id, found.version)}); "
-        "read it again and retry.",
+        f"The task has changed since you read it (its ETag is now {etag(task_id, version)}); read it again and retry.",
     )
 
 
@@ -195,7 +185,7 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
             raise await _absent(session, user_id, task_uuid)
         if "completed" in values:
             row = await _continue_series(session, row)
-    return _task_response(row)
+    return task_response(row)
 
 
 async def create_task(user_id: str, body: dict, user: str) -> Response:
@@ -216,7 +206,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
                 return _created(user_id, replay)
         row = await _write(session, insert, {**values, "quota": quota})
         if row is None:
-            raise _over_quota(quota)
+            raise over_quota(quota)
         row = await _continue_series(session, row)
         if key is not None:
             answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
@@ -276,7 +266,7 @@ async def get_task(user_id: str, id_: str, user: str) -> Response:
     current = etag(row["id"], row["version"])
     if header is not None and Condition(header).matches(current):
         return Response(status_code=304, headers={"ETag": current, **PRIVATE})
-    return _task_response(row)
+    return task_response(row)
 
 
 async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response:
@@ -309,7 +299,8 @@ async def delete_task(user_id: str, id_: str, user: str) -> Response:
     task_uuid, condition = uuid.UUID(id_), _if_match()
     async with statement() as session:
         deleted = await session.exec(
-            _guarded(_DELETE, task_uuid, condition), params={"task_id": task_uuid, "owner_id": user_id}
+            trashing.moving_to_trash(_guarded(_DELETE, task_uuid, condition)),
+            params={"task_id": task_uuid, "owner_id": user_id},
         )
         if deleted.first() is None:
             raise await _absent(session, user_id, task_uuid)

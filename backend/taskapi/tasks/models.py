@@ -243,3 +243,22 @@ _READ_AS_IS = {"tags": sa.type_coerce(TASKS.c.tags, sa.types.NullType()).label("
 PUBLIC_COLUMNS = [_READ_AS_IS.get(name, TASKS.c[name]) for name in PUBLIC_FIELDS] + [TASKS.c.version]
 # What a write reads back: the answer, and what continuing a recurring series needs.
 CHANGED_COLUMNS = [*PUBLIC_COLUMNS, TASKS.c.series_start]
+
+# A deleted task, exactly as it was, until it is restored or destroyed (migration 0007): every column of `tasks`
+# but the search document, and when it was deleted.
+MOVED_COLUMNS = [column.name for column in TASKS.columns if column.name != "search"]
+TRASHED_TASKS = sa.Table(
+    "trashed_tasks",
+    SQLModel.metadata,
+    *(
+        sa.Column(name, TASKS.c[name].type, primary_key=TASKS.c[name].primary_key, nullable=TASKS.c[name].nullable)
+        for name in MOVED_COLUMNS
+    ),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_trashed_tasks_user_id_deleted_at_id", "user_id", sa.text("deleted_at DESC"), sa.text("id DESC")),
+    sa.Index("ix_trashed_tasks_deleted_at", "deleted_at"),
+)
+TRASHED_PUBLIC_COLUMNS = [
+    sa.type_coerce(TRASHED_TASKS.c.tags, sa.types.NullType()).label("tags") if name == "tags" else TRASHED_TASKS.c[name]
+    for name in PUBLIC_FIELDS
+] + [TRASHED_TASKS.c.deleted_at]

@@ -2,10 +2,12 @@
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.dialects import postgresql
 
+from taskapi.sync import trash
 from taskapi.tasks.listing import TaskListing
 
 BIG_LIST = 100_000
@@ -33,12 +35,24 @@ def heavy_user(db) -> str:
         """,
         {"user": user_id, "count": BIG_LIST},
     )
+    # A trash as large again, which must not slow the task list nor its own.
+    db.execute(
+        """
+        INSERT INTO trashed_tasks (id, user_id, title, completed, priority, tags, version, created_at, updated_at,
+                                   deleted_at)
+        SELECT gen_random_uuid(), %(user)s, 'deleted ' || n, false, 'medium', '{}', 1, now(), now(),
+               now() - n * interval '1 second'
+        FROM generate_series(1, %(count)s) AS n
+        """,
+        {"user": user_id, "count": BIG_LIST},
+    )
     db.execute("RESET statement_timeout")
     # Noise from other users, so the user_id prefix of every index matters.
     db.execute(
         "INSERT INTO tasks (user_id, title) SELECT 'other' || (n % 50), 'noise' FROM generate_series(1, 5000) AS n"
     )
     db.execute("ANALYZE tasks")
+    db.execute("ANALYZE trashed_tasks")
     return user_id
 
 
@@ -98,3 +112,22 @@ def test_search_uses_the_text_index(db, heavy_user):
     nodes = list(_nodes(_plan(db, TaskListing(heavy_user, q="milk"))))
     assert "Seq Scan" not in [node["Node Type"] for node in nodes], json.dumps(nodes[-1])
     assert any(node.get("Index Name") in {"ix_tasks_search", "ix_tasks_user_id_created_at_id"} for node in nodes)
+
+
+@pytest.mark.parametrize("owner", ["heavy", "light"])
+@pytest.mark.parametrize("after", [False, True], ids=["first page", "next page"])
+def test_the_trash_list_walks_an_index_without_sorting(db, heavy_user, after, owner):
+    statement = trash._NEXT_PAGE if after else trash._FIRST_PAGE
+    params = {
+        "owner_id": heavy_user if owner == "heavy" else "other1",
+        "page_size": 51,
+        "after_at": datetime.now(UTC),
+        "after_id": uuid.uuid4(),
+    }
+    compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+    (plan,) = db.execute("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.construct_params(params)).fetchone()
+    node_types = [
+        node["Node Type"] for node in _nodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"])
+    ]
+    assert "Seq Scan" not in node_types and "Sort" not in node_types, node_types
+    assert {"Index Scan", "Index Only Scan"} & set(node_types), node_types

@@ -135,9 +135,14 @@ export interface paths {
         put: operations["updateTask"];
         post?: never;
         /**
-         * Delete a task
-         * @description Deletes the task for good. Answers `204` with an empty body. `If-Match` works as for `PUT`.
+         * Delete a task (to the trash)
+         * @description Moves the task to the user's trash: from now on it is in no list or count, and reading or
+         *     changing it answers `404`. Answers `204` with an empty body. `If-Match` works as for `PUT`.
          *     Deleting an occurrence of a recurring task deletes that occurrence only.
+         *
+         *     **Undo** is `POST /{user_id}/trash/{id}/restore`. The trash keeps the task for
+         *     `TRASH_RETENTION_DAYS` (30 by default), and at most `MAX_TASKS_PER_USER` tasks (the oldest go
+         *     first); then it is destroyed for good.
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -235,6 +240,103 @@ export interface paths {
         get: operations["getSummary"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the trash
+         * @description One page of the user's deleted tasks, most recently deleted first: each `task` as it was when
+         *     it was deleted, and its `deleted_at`. Pages as for the task list: pass `next_cursor` back as
+         *     `cursor`.
+         */
+        get: operations["listTrash"];
+        put?: never;
+        post?: never;
+        /**
+         * Empty the trash
+         * @description Destroys every task in the user's trash, for good. Answers `204`, also when it was empty.
+         */
+        delete: operations["emptyTrash"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/trash/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id, a UUID.
+                 * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Destroy a deleted task for good
+         * @description Removes the task from the trash for good; it cannot be restored any more. A task that is
+         *     not in the trash (live, already destroyed, or never made) answers `404`.
+         */
+        delete: operations["destroyTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/trash/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id, a UUID.
+                 * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted task (undo a delete)
+         * @description Brings the task back from the trash exactly as it was: same `id`, fields, timestamps and
+         *     `ETag`. Restoring a task that is already back answers the same (an Undo pressed twice).
+         *     A restore that would take the account over `MAX_TASKS_PER_USER` live tasks is a `409`.
+         */
+        post: operations["restoreTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -405,6 +507,21 @@ export interface components {
         /** @description One page of tasks, newest first. */
         TaskList: {
             items: components["schemas"]["Task"][];
+            /** @description Pass as `cursor` to read the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description A deleted task, as it was when it was deleted, and when that was. */
+        TrashedTask: {
+            task: components["schemas"]["Task"];
+            /**
+             * Format: date-time
+             * @description When it was deleted (RFC 3339, UTC).
+             */
+            deleted_at: string;
+        };
+        /** @description One page of the trash, most recently deleted first. */
+        TrashList: {
+            items: components["schemas"]["TrashedTask"][];
             /** @description Pass as `cursor` to read the next page; `null` on the last page. */
             next_cursor: string | null;
         };
@@ -746,6 +863,8 @@ export interface components {
          * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
          */
         TaskId: string;
+        /** @description The `next_cursor` of the previous page. */
+        Cursor: string;
         /**
          * @description The `ETag` of the version the client is changing (or a comma-separated list of them, or `*`
          *     for any version); the request fails with `412` if the task is no longer at that version. A
@@ -896,7 +1015,7 @@ export interface operations {
                 /** @description The most tasks on one page. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -1120,7 +1239,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The task was deleted. */
+            /** @description The task was moved to the trash. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -1263,6 +1382,157 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTrash: {
+        parameters: {
+            query?: {
+                /** @description The most tasks on one page. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the trash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    emptyTrash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The trash is empty. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    destroyTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id, a UUID.
+                 * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task was destroyed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restoreTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id, a UUID.
+                 * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task, live again. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["QuotaExceeded"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

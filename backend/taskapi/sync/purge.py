@@ -1,0 +1,101 @@
+"""The sweep: trashed tasks older than TRASH_RETENTION_DAYS (and a trash's oldest beyond MAX_TASKS_PER_USER)
+destroyed, Idempotency-Key records older than 24 hours dropped.
+
+Every worker of every replica runs `Sweeper`, so no cron is needed, yet one sweep a PURGE_INTERVAL_SECONDS
+is done in all: a worker first claims the period in `maintenance_runs` (an upsert only one of them wins), and
+each batch runs under a transaction-level advisory lock, which PgBouncer's transaction mode keeps (a session
+lock it would not). `python -m taskapi.cli purge` sweeps on demand, whatever the period.
+"""
+
+import asyncio
+import logging
+import random
+from collections import Counter
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskapi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Rows a batch may remove from each table: a batch is one short transaction, far within statement_timeout.
+BATCH = 1000
+_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(hashtext('taskapi.purge'))")
+_CLAIM = sa.text("""
+INSERT INTO maintenance_runs AS m (job, ran_at) VALUES ('purge', now())
+ON CONFLICT (job) DO UPDATE SET ran_at = now() WHERE m.ran_at < now() - make_interval(secs => :every)
+RETURNING ran_at
+""")
+_SWEEPS = {
+    "expired_trash": sa.text("""
+DELETE FROM trashed_tasks WHERE id IN (
+  SELECT id FROM trashed_tasks WHERE deleted_at < now() - make_interval(secs => :retention)
+  ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+"""),
+    # A trash holds at most MAX_TASKS_PER_USER tasks: deleting is not a way around the quota's bound on storage.
+    "trash_over_limit": sa.text("""
+DELETE FROM trashed_tasks WHERE id IN (
+  SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY deleted_at DESC, id DESC) AS n
+                  FROM trashed_tasks) AS ranked
+  WHERE n > :limit LIMIT :batch)
+"""),
+    "idempotency_keys": sa.text("""
+DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+  SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '24 hours'
+  LIMIT :batch FOR UPDATE SKIP LOCKED)
+"""),
+}
+
+
+async def purge(engine: AsyncEngine, settings: Settings, *, when_due: bool = False) -> Counter | None:
+    """Sweep in batches until nothing is left; how many rows each sweep removed. None if another worker is
+    sweeping, or (`when_due`) if this period's sweep has already been claimed."""
+    params = {
+        "retention": settings.trash_retention_days * 86400,
+        "limit": settings.max_tasks_per_user,
+        "batch": BATCH,
+    }
+    removed: Counter = Counter()
+    while True:
+        async with AsyncSession(engine) as session, session.begin():
+            if not (await session.exec(_LOCK)).scalar_one():
+                return removed or None
+            if when_due:
+                if (await session.exec(_CLAIM, params={"every": settings.purge_interval_seconds})).first() is None:
+                    return None
+                when_due = False
+            batch = Counter({name: (await session.exec(sql, params=params)).rowcount for name, sql in _SWEEPS.items()})
+        removed.update(batch)
+        if all(count < BATCH for count in batch.values()):
+            return removed
+
+
+class Sweeper:
+    """In each worker: try to sweep soon after start, then every PURGE_INTERVAL_SECONDS (with jitter)."""
+
+    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
+        self._engine, self._settings = engine, settings
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="purge-sweeper")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        interval = self._settings.purge_interval_seconds
+        # Spread the workers' attempts: a deploy starts them all at once.
+        await asyncio.sleep(random.uniform(0, min(interval, 60)))  # noqa: S311 (not a secret)
+        while True:
+            try:
+                removed = await purge(self._engine, self._settings, when_due=True)
+                if removed:
+                    log.info("purge: removed %s", dict(removed))
+            except Exception as error:  # an outage must not end the loop
+                log.warning("purge failed (%s); next attempt in %d s", type(error).__name__, interval)
+            await asyncio.sleep(interval * random.uniform(0.9, 1.1))  # noqa: S311

@@ -1,0 +1,104 @@
+"""The trash: /{user_id}/trash. A deleted task waits here, exactly as it was, until it is restored, destroyed
+for good, or swept away after TRASH_RETENTION_DAYS (taskapi/sync/purge.py)."""
+
+import hashlib
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from connexion import request
+from starlette.responses import Response
+
+from taskapi.auth.tokens import require_owner
+from taskapi.db.session import statement
+from taskapi.http.problems import Problem
+from taskapi.sync import trashing
+from taskapi.tasks.answers import JSON, over_quota, task_response
+from taskapi.tasks.etags import PRIVATE
+from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task, to_json
+
+
+def _page_statement(after: bool) -> sa.Select:
+    conditions = [TRASHED_TASKS.c.user_id == sa.bindparam("owner_id")]
+    if after:
+        row = sa.tuple_(TRASHED_TASKS.c.deleted_at, TRASHED_TASKS.c.id)
+        conditions.append(row < sa.tuple_(sa.bindparam("after_at"), sa.bindparam("after_id", type_=sa.Uuid)))
+    return (
+        sa.select(*TRASHED_PUBLIC_COLUMNS)
+        .where(*conditions)
+        .order_by(TRASHED_TASKS.c.deleted_at.desc(), TRASHED_TASKS.c.id.desc())
+        .limit(sa.bindparam("page_size"))
+    )
+
+
+_FIRST_PAGE, _NEXT_PAGE = _page_statement(after=False), _page_statement(after=True)
+
+
+def _not_found(task_id: uuid.UUID) -> Problem:
+    return Problem(404, f"Task {task_id} is not in your trash: it was never deleted, or it has been destroyed.")
+
+
+def _not_yours(task_id: uuid.UUID) -> Problem:
+    return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
+
+
+def _scope(user_id: str) -> str:
+    return hashlib.sha256(f"trash\0{user_id}".encode()).hexdigest()[:24]
+
+
+async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | None = None) -> Response:
+    require_owner(user_id, user)
+    codec = request.state.cursors
+    params: dict = {"owner_id": user_id, "page_size": limit + 1}
+    if cursor:
+        deleted_at, task_id = codec.decode(cursor, _scope(user_id))
+        params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(task_id))
+    async with statement() as session:
+        rows = (await session.exec(_NEXT_PAGE if cursor else _FIRST_PAGE, params=params)).mappings().all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = codec.encode(_scope(user_id), [rows[-1]["deleted_at"].isoformat(), str(rows[-1]["id"])])
+    items = [{"task": public_task(row), "deleted_at": row["deleted_at"]} for row in rows]
+    return Response(to_json({"items": items, "next_cursor": next_cursor}), media_type=JSON, headers=PRIVATE)
+
+
+async def restore_task(user_id: str, id_: str, user: str) -> Response:
+    require_owner(user_id, user)
+    task_id, quota = uuid.UUID(id_), request.state.settings.max_tasks_per_user
+    async with statement() as session:
+        row = (
+            (await session.exec(trashing.RESTORE, params={"task_id": task_id, "owner_id": user_id, "quota": quota}))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            found = await trashing.whose(session, task_id)
+            if found is None:
+                raise _not_found(task_id)
+            if found.user_id != user_id:
+                raise _not_yours(task_id)
+            if found.trashed:
+                raise over_quota(quota)
+            # Already restored (an Undo pressed twice): the same answer as the first time.
+            row = (await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().one()
+    return task_response(row)
+
+
+async def destroy_task(user_id: str, id_: str, user: str) -> Response:
+    require_owner(user_id, user)
+    task_id = uuid.UUID(id_)
+    async with statement() as session:
+        if (await session.exec(trashing.DESTROY, params={"task_id": task_id, "owner_id": user_id})).first() is None:
+            found = await trashing.whose(session, task_id)
+            if found is not None and found.user_id != user_id:
+                raise _not_yours(task_id)
+            raise _not_found(task_id)
+    return Response(status_code=204)
+
+
+async def empty_trash(user_id: str, user: str) -> Response:
+    require_owner(user_id, user)
+    async with statement() as session:
+        await session.exec(trashing.EMPTY, params={"owner_id": user_id})
+    return Response(status_code=204)

@@ -1,0 +1,50 @@
+"""How tasks move into the trash and out of it: each move one statement, so a task is never in two places at once,
+nor in none."""
+
+import functools
+import uuid
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskapi.tasks.models import CHANGED_COLUMNS, MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
+
+_THIS_TRASHED_TASK = (
+    TRASHED_TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid),
+    TRASHED_TASKS.c.user_id == sa.bindparam("owner_id"),
+)
+
+
+@functools.lru_cache(maxsize=16)
+def moving_to_trash(delete: sa.Delete) -> sa.Insert:
+    """The DELETE of live tasks made a move: in one statement, each row it deletes goes into the trash as it was
+    (a data-modifying CTE), so a task is never in both places, nor in neither."""
+    gone = delete.returning(*(TASKS.c[name] for name in MOVED_COLUMNS)).cte("gone")
+    return sa.insert(TRASHED_TASKS).from_select(MOVED_COLUMNS, sa.select(*gone.c)).returning(TRASHED_TASKS.c.id)
+
+
+# Back from the trash, in one statement, while the user holds fewer live tasks than the quota: the condition is
+# on the DELETE itself, since a data-modifying CTE runs whether or not the INSERT that reads it inserts anything.
+# The counter row is locked as a create locks it (taskapi/tasks/handlers.py: _insert).
+_HELD = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == sa.bindparam("owner_id")).with_for_update()
+_BACK = (
+    sa.delete(TRASHED_TASKS)
+    .where(*_THIS_TRASHED_TASK, sa.func.coalesce(_HELD.scalar_subquery(), 0) < sa.bindparam("quota"))
+    .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
+    .cte("back")
+)
+RESTORE = sa.insert(TASKS).from_select(MOVED_COLUMNS, sa.select(*_BACK.c)).returning(*CHANGED_COLUMNS)
+DESTROY = sa.delete(TRASHED_TASKS).where(*_THIS_TRASHED_TASK).returning(TRASHED_TASKS.c.id)
+EMPTY = sa.delete(TRASHED_TASKS).where(TRASHED_TASKS.c.user_id == sa.bindparam("owner_id"))
+LIVE = sa.select(*CHANGED_COLUMNS).where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid))
+_WHOSE = sa.union_all(
+    sa.select(TASKS.c.user_id, sa.literal(False).label("trashed")).where(TASKS.c.id == sa.bindparam("task_id")),
+    sa.select(TRASHED_TASKS.c.user_id, sa.literal(True).label("trashed")).where(
+        TRASHED_TASKS.c.id == sa.bindparam("task_id")
+    ),
+)
+
+
+async def whose(session: AsyncSession, task_id: uuid.UUID):
+    """(owner, in the trash?) of a task, live or trashed; None if it exists in neither (destroyed or never made)."""
+    return (await session.exec(_WHOSE, params={"task_id": task_id})).first()

@@ -1,0 +1,23 @@
+"""What the operations that hand back a task answer: the task with its ETag, or the quota's 409."""
+
+from starlette.responses import Response
+
+from taskapi.http.problems import Problem
+from taskapi.tasks.etags import PRIVATE, etag
+from taskapi.tasks.models import public_task, to_json
+
+JSON = "application/json"
+
+
+def task_response(row, status: int = 200, headers: dict | None = None) -> Response:
+    headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
+    return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
+
+
+def over_quota(quota: int) -> Problem:
+    return Problem(
+        409,
+        f"You already have {quota} tasks, the most an account may hold; delete some before creating more.",
+        kind="task-quota-exceeded",
+        extra={"limit": quota},
+    )
