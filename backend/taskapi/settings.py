@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # (seconds), once for all workers and replicas.
     trash_retention_days: float = Field(30, gt=0, le=3650)
     purge_interval_seconds: int = Field(3600, ge=1, le=7 * 86400)
+    # How long (days) the change feed remembers a task destroyed for good; a client whose position is older
+    # than a forgotten destruction must sync from scratch (410).
+    changes_retention_days: float = Field(30, gt=0, le=3650)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)

@@ -28,48 +28,79 @@ INSERT INTO maintenance_runs AS m (job, ran_at) VALUES ('purge', now())
 ON CONFLICT (job) DO UPDATE SET ran_at = now() WHERE m.ran_at < now() - make_interval(secs => :every)
 RETURNING ran_at
 """)
+# Each returns how many rows it removed. A destroyed task leaves its id and deletion number for the change feed
+# (as taskapi/sync/trashing.py: destroying does); those are forgotten after CHANGES_RETENTION_DAYS, which raises
+# the user's `forgotten_seq`: older feed positions are then a 410.
 _SWEEPS = {
     "expired_trash": sa.text("""
-DELETE FROM trashed_tasks WHERE id IN (
-  SELECT id FROM trashed_tasks WHERE deleted_at < now() - make_interval(secs => :retention)
-  ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+WITH gone AS (
+  DELETE FROM trashed_tasks WHERE id IN (
+    SELECT id FROM trashed_tasks WHERE deleted_at < now() - make_interval(secs => :trash_retention)
+    ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+  RETURNING user_id, change_seq, id),
+destroyed AS (INSERT INTO destroyed_tasks (user_id, change_seq, id) SELECT user_id, change_seq, id FROM gone)
+SELECT count(*) FROM gone
 """),
     # A trash holds at most MAX_TASKS_PER_USER tasks: deleting is not a way around the quota's bound on storage.
     "trash_over_limit": sa.text("""
-DELETE FROM trashed_tasks WHERE id IN (
-  SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY deleted_at DESC, id DESC) AS n
-                  FROM trashed_tasks) AS ranked
-  WHERE n > :limit LIMIT :batch)
+WITH gone AS (
+  DELETE FROM trashed_tasks WHERE id IN (
+    SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY user_id ORDER BY deleted_at DESC, id DESC) AS n
+                    FROM trashed_tasks) AS ranked
+    WHERE n > :limit LIMIT :batch)
+  RETURNING user_id, change_seq, id),
+destroyed AS (INSERT INTO destroyed_tasks (user_id, change_seq, id) SELECT user_id, change_seq, id FROM gone)
+SELECT count(*) FROM gone
+"""),
+    "forgotten_deletions": sa.text("""
+WITH forgotten AS (
+  DELETE FROM destroyed_tasks WHERE (user_id, change_seq) IN (
+    SELECT user_id, change_seq FROM destroyed_tasks
+    WHERE destroyed_at < now() - make_interval(secs => :changes_retention) LIMIT :batch FOR UPDATE SKIP LOCKED)
+  RETURNING user_id, change_seq),
+raised AS (
+  UPDATE task_counts AS c SET forgotten_seq = greatest(c.forgotten_seq, f.seq)
+  FROM (SELECT user_id, max(change_seq) AS seq FROM forgotten GROUP BY user_id) AS f WHERE c.user_id = f.user_id)
+SELECT count(*) FROM forgotten
 """),
     "idempotency_keys": sa.text("""
-DELETE FROM idempotency_keys WHERE (user_id, key) IN (
-  SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '24 hours'
-  LIMIT :batch FOR UPDATE SKIP LOCKED)
+WITH gone AS (
+  DELETE FROM idempotency_keys WHERE (user_id, key) IN (
+    SELECT user_id, key FROM idempotency_keys WHERE created_at < now() - interval '24 hours'
+    LIMIT :batch FOR UPDATE SKIP LOCKED)
+  RETURNING 1)
+SELECT count(*) FROM gone
 """),
 }
 
 
 async def purge(engine: AsyncEngine, settings: Settings, *, when_due: bool = False) -> Counter | None:
     """Sweep in batches until nothing is left; how many rows each sweep removed. None if another worker is
-    sweeping, or (`when_due`) if this period's sweep has already been claimed."""
+    sweeping, or (`when_due`) if this period's sweep has already been claimed.
+
+    Each batch is a transaction of its own, holding one kind of row lock: a sweep can never deadlock with a
+    user's restore, which locks the user's counter row and then the trashed task.
+    """
     params = {
-        "retention": settings.trash_retention_days * 86400,
+        "trash_retention": settings.trash_retention_days * 86400,
+        "changes_retention": settings.changes_retention_days * 86400,
         "limit": settings.max_tasks_per_user,
         "batch": BATCH,
     }
     removed: Counter = Counter()
-    while True:
-        async with AsyncSession(engine) as session, session.begin():
-            if not (await session.exec(_LOCK)).scalar_one():
-                return removed or None
-            if when_due:
-                if (await session.exec(_CLAIM, params={"every": settings.purge_interval_seconds})).first() is None:
-                    return None
-                when_due = False
-            batch = Counter({name: (await session.exec(sql, params=params)).rowcount for name, sql in _SWEEPS.items()})
-        removed.update(batch)
-        if all(count < BATCH for count in batch.values()):
-            return removed
+    for name, sweep in _SWEEPS.items():
+        count = BATCH
+        while count == BATCH:
+            async with AsyncSession(engine) as session, session.begin():
+                if not (await session.exec(_LOCK)).scalar_one():
+                    return removed or None
+                if when_due:
+                    if (await session.exec(_CLAIM, params={"every": settings.purge_interval_seconds})).first() is None:
+                        return None
+                    when_due = False
+                count = (await session.exec(sweep, params=params)).scalar_one()
+            removed[name] += count
+    return removed
 
 
 class Sweeper:

@@ -34,6 +34,10 @@ def _page_statement(after: bool) -> sa.Select:
 _FIRST_PAGE, _NEXT_PAGE = _page_statement(after=False), _page_statement(after=True)
 
 
+# Looks at a task that keeps moving under a restore before giving up.
+_ATTEMPTS = 5
+
+
 def _not_found(task_id: uuid.UUID) -> Problem:
     return Problem(404, f"Task {task_id} is not in your trash: it was never deleted, or it has been destroyed.")
 
@@ -66,23 +70,26 @@ async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | Non
 async def restore_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_id, quota = uuid.UUID(id_), request.state.settings.max_tasks_per_user
+    params = {"task_id": task_id, "owner_id": user_id, "quota": quota}
     async with statement() as session:
-        row = (
-            (await session.exec(trashing.RESTORE, params={"task_id": task_id, "owner_id": user_id, "quota": quota}))
-            .mappings()
-            .first()
-        )
-        if row is None:
+        # Another request may move the task between two statements (restore it, delete it again): look again.
+        for _ in range(_ATTEMPTS):
+            row = (await session.exec(trashing.RESTORE, params=params)).mappings().first()
+            if row is not None:
+                return task_response(row)
             found = await trashing.whose(session, task_id)
             if found is None:
                 raise _not_found(task_id)
             if found.user_id != user_id:
                 raise _not_yours(task_id)
-            if found.trashed:
+            if not found.trashed:
+                # Already restored (an Undo pressed twice): the same answer as the first time.
+                row = (await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().first()
+                if row is not None:
+                    return task_response(row)
+            elif await trashing.at_quota(session, user_id, quota):
                 raise over_quota(quota)
-            # Already restored (an Undo pressed twice): the same answer as the first time.
-            row = (await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().one()
-    return task_response(row)
+    raise Problem(409, f"Task {task_id} is being moved by other requests right now; try again.")
 
 
 async def destroy_task(user_id: str, id_: str, user: str) -> Response:

@@ -7,7 +7,14 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.tasks.models import CHANGED_COLUMNS, MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
+from taskapi.tasks.models import (
+    CHANGED_COLUMNS,
+    DESTROYED_TASKS,
+    MOVED_COLUMNS,
+    TASK_COUNTS,
+    TASKS,
+    TRASHED_TASKS,
+)
 
 _THIS_TRASHED_TASK = (
     TRASHED_TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid),
@@ -34,17 +41,35 @@ _BACK = (
     .cte("back")
 )
 RESTORE = sa.insert(TASKS).from_select(MOVED_COLUMNS, sa.select(*_BACK.c)).returning(*CHANGED_COLUMNS)
-DESTROY = sa.delete(TRASHED_TASKS).where(*_THIS_TRASHED_TASK).returning(TRASHED_TASKS.c.id)
-EMPTY = sa.delete(TRASHED_TASKS).where(TRASHED_TASKS.c.user_id == sa.bindparam("owner_id"))
 LIVE = sa.select(*CHANGED_COLUMNS).where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid))
 _WHOSE = sa.union_all(
-    sa.select(TASKS.c.user_id, sa.literal(False).label("trashed")).where(TASKS.c.id == sa.bindparam("task_id")),
-    sa.select(TRASHED_TASKS.c.user_id, sa.literal(True).label("trashed")).where(
+    sa.select(TASKS.c.user_id, sa.literal(False).label("trashed"), TASKS.c.version).where(
+        TASKS.c.id == sa.bindparam("task_id")
+    ),
+    sa.select(TRASHED_TASKS.c.user_id, sa.literal(True).label("trashed"), TRASHED_TASKS.c.version).where(
         TRASHED_TASKS.c.id == sa.bindparam("task_id")
     ),
 )
+_LIVE_COUNT = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == sa.bindparam("owner_id"))
 
 
 async def whose(session: AsyncSession, task_id: uuid.UUID):
-    """(owner, in the trash?) of a task, live or trashed; None if it exists in neither (destroyed or never made)."""
+    """(owner, in the trash?, version) of a task, live or trashed; None if it is in neither (destroyed or never
+    made). One statement: a task moving meanwhile is seen in one place or the other, never half-way."""
     return (await session.exec(_WHOSE, params={"task_id": task_id})).first()
+
+
+async def at_quota(session: AsyncSession, user_id: str, quota: int) -> bool:
+    return ((await session.exec(_LIVE_COUNT, params={"owner_id": user_id})).scalar() or 0) >= quota
+
+
+def destroying(delete: sa.Delete) -> sa.Insert:
+    """The DELETE of trashed tasks made a destruction: each leaves its id and the number of its deletion for the
+    change feed (taskapi/sync/feed.py), in the same statement. No new number: it was a deletion already."""
+    kept = ("user_id", "change_seq", "id")
+    gone = delete.returning(*(TRASHED_TASKS.c[name] for name in kept)).cte("gone")
+    return sa.insert(DESTROYED_TASKS).from_select(kept, sa.select(*gone.c))
+
+
+DESTROY = destroying(sa.delete(TRASHED_TASKS).where(*_THIS_TRASHED_TASK)).returning(DESTROYED_TASKS.c.id)
+EMPTY = destroying(sa.delete(TRASHED_TASKS).where(TRASHED_TASKS.c.user_id == sa.bindparam("owner_id")))

@@ -16,8 +16,8 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _bad_cursor(why: str):
-    return invalid([field_error("query", "cursor", why)])
+def _bad(parameter: str, why: str):
+    return invalid([field_error("query", parameter, why)])
 
 
 class CursorCodec:
@@ -32,15 +32,19 @@ class CursorCodec:
         payload = json.dumps([scope, position], separators=(",", ":")).encode()
         return f"{_b64(payload)}.{self._sign(payload)}"
 
-    def decode(self, cursor: str, scope: str) -> list:
+    def decode(self, cursor: str, scope: str, parameter: str = "cursor", made_by: str = "next_cursor") -> list:
+        """The position; a 400 naming `parameter` if the API did not make it, or made it for another scope."""
         body, _, signature = cursor.partition(".")
+        forged = f"is not a {parameter} this API made; pass {made_by} back unchanged"
         try:
             payload = _unb64(body)
         except ValueError:
-            raise _bad_cursor("is not a cursor this API made; pass next_cursor back unchanged") from None
+            raise _bad(parameter, forged) from None
         if not hmac.compare_digest(self._sign(payload), signature):
-            raise _bad_cursor("is not a cursor this API made; pass next_cursor back unchanged")
+            raise _bad(parameter, forged)
         cursor_scope, position = json.loads(payload)
         if cursor_scope != scope:
-            raise _bad_cursor("belongs to another listing: repeat the same user, sort and filters, or drop it")
+            if parameter == "cursor":
+                raise _bad(parameter, "belongs to another listing: repeat the same user, sort and filters, or drop it")
+            raise _bad(parameter, f"belongs to another user's {made_by}: use your own")
         return position

@@ -108,10 +108,10 @@ async def _absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Pr
         return Problem(
             404, f"Task {task_id} is in your trash: restore it (POST /{user_id}/trash/{task_id}/restore) to use it."
         )
-    version = (await session.exec(sa.select(TASKS.c.version).where(TASKS.c.id == task_id))).scalar_one()
     return Problem(
         412,
-        f"The task has changed since you read it (its ETag is now {etag(task_id, version)}); read it again and retry.",
+        f"The task has changed since you read it (its ETag is now {etag(task_id, found.version)}); "
+        "read it again and retry.",
     )
 
 

@@ -53,6 +53,7 @@ class Task(SQLModel, table=True):
         sa.CheckConstraint(
             "recurrence IS NULL OR (due_at IS NOT NULL AND series_start IS NOT NULL)", name="ck_tasks_recurrence_due"
         ),
+        sa.Index("ix_tasks_user_id_change_seq", "user_id", "change_seq"),
     )
 
     id: uuid.UUID = Field(
@@ -79,6 +80,10 @@ class Task(SQLModel, table=True):
     next_occurrence_id: uuid.UUID | None = Field(default=None)
     # Bumped by every change; the ETag is made from it.
     version: int = Field(default=1, nullable=False, sa_column_kwargs={"server_default": sa.text("1")})
+    # The number of the task's last change in its user's change feed, set by a trigger (migration 0008).
+    change_seq: int = Field(
+        default=0, sa_type=sa.BigInteger, nullable=False, sa_column_kwargs={"server_default": sa.text("0")}
+    )
     search: str | None = Field(
         default=None,
         sa_column=sa.Column(postgresql.TSVECTOR, sa.Computed(SEARCH_DOCUMENT, persisted=True)),
@@ -101,6 +106,23 @@ class TaskCount(SQLModel, table=True):
     completed: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
     # Live tasks, for MAX_TASKS_PER_USER (migration 0005).
     live: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    # The user's last change number, and the highest one the change feed has forgotten (migration 0008).
+    change_seq: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+    forgotten_seq: int = Field(default=0, sa_type=sa.BigInteger, nullable=False)
+
+
+class DestroyedTask(SQLModel, table=True):
+    """What the change feed remembers of a task destroyed for good: its id and the number of its deletion."""
+
+    __tablename__ = "destroyed_tasks"
+    __table_args__ = (sa.Index("ix_destroyed_tasks_destroyed_at", "destroyed_at"),)
+
+    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
+    change_seq: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    id: uuid.UUID = Field(nullable=False)
+    destroyed_at: datetime = Field(
+        sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
+    )
 
 
 class RateLimit(SQLModel, table=True):
@@ -257,7 +279,9 @@ TRASHED_TASKS = sa.Table(
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_trashed_tasks_user_id_deleted_at_id", "user_id", sa.text("deleted_at DESC"), sa.text("id DESC")),
     sa.Index("ix_trashed_tasks_deleted_at", "deleted_at"),
+    sa.Index("ix_trashed_tasks_user_id_change_seq", "user_id", "change_seq"),
 )
+DESTROYED_TASKS = DestroyedTask.__table__
 TRASHED_PUBLIC_COLUMNS = [
     sa.type_coerce(TRASHED_TASKS.c.tags, sa.types.NullType()).label("tags") if name == "tags" else TRASHED_TASKS.c[name]
     for name in PUBLIC_FIELDS

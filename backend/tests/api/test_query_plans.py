@@ -16,12 +16,15 @@ BIG_LIST = 100_000
 @pytest.fixture(scope="module")
 def heavy_user(db) -> str:
     user_id = "heavy" + uuid.uuid4().hex
-    # Loading 100,000 rows may take longer than the service's statement_timeout (migration 0003).
+    # Loading 100,000 rows may take longer than the service's statement_timeout (migration 0003). Triggers off:
+    # numbering 100,000 changes of one user in one statement bumps one counter row 100,000 times (migration
+    # 0008); the rows are numbered here instead (the counts do not matter to plans).
     db.execute("SET statement_timeout = 0")
+    db.execute("SET session_replication_role = replica")
     db.execute(
         """
         INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at,
-                           tags, remind_at, created_at, updated_at)
+                           tags, remind_at, created_at, updated_at, change_seq)
         SELECT %(user)s, 'task ' || n || CASE WHEN n %% 100 = 0 THEN ' milk' ELSE '' END,
                'about ' || (n %% 37),
                n %% 2 = 0, CASE WHEN n %% 2 = 0 THEN now() END,
@@ -30,7 +33,7 @@ def heavy_user(db) -> str:
                CASE WHEN n %% 1000 = 0 THEN ARRAY['rare', 'work'] WHEN n %% 10 = 0 THEN ARRAY['work']
                     WHEN n %% 3 = 0 THEN ARRAY['home'] ELSE '{}' END,
                CASE WHEN n %% 5 = 0 THEN now() + n * interval '1 minute' END,
-               now() - n * interval '1 second', now() - n * interval '1 second'
+               now() - n * interval '1 second', now() - n * interval '1 second', n
         FROM generate_series(1, %(count)s) AS n
         """,
         {"user": user_id, "count": BIG_LIST},
@@ -39,13 +42,14 @@ def heavy_user(db) -> str:
     db.execute(
         """
         INSERT INTO trashed_tasks (id, user_id, title, completed, priority, tags, version, created_at, updated_at,
-                                   deleted_at)
+                                   deleted_at, change_seq)
         SELECT gen_random_uuid(), %(user)s, 'deleted ' || n, false, 'medium', '{}', 1, now(), now(),
-               now() - n * interval '1 second'
+               now() - n * interval '1 second', %(count)s + n
         FROM generate_series(1, %(count)s) AS n
         """,
         {"user": user_id, "count": BIG_LIST},
     )
+    db.execute("RESET session_replication_role")
     db.execute("RESET statement_timeout")
     # Noise from other users, so the user_id prefix of every index matters.
     db.execute(
@@ -129,5 +133,7 @@ def test_the_trash_list_walks_an_index_without_sorting(db, heavy_user, after, ow
     node_types = [
         node["Node Type"] for node in _nodes((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"])
     ]
-    assert "Seq Scan" not in node_types and "Sort" not in node_types, node_types
+    assert "Seq Scan" not in node_types, node_types
     assert {"Index Scan", "Index Only Scan"} & set(node_types), node_types
+    # A user with a large trash reads a page straight off the index; a small trash may well be sorted.
+    assert owner == "light" or "Sort" not in node_types, node_types

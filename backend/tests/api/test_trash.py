@@ -12,6 +12,7 @@ from taskapi.db.session import make_engine
 from taskapi.sync.purge import purge
 from tests.support.issuer import SHARED_SECRET
 from tests.support.live_server import LiveServer
+from tests.support.sweep import sweep_now
 
 BACKEND = Path(__file__).resolve().parents[2]
 
@@ -129,19 +130,6 @@ def _age_trash(db, user_id: str, days: float) -> None:
     )
 
 
-def _purge(make_settings, **overrides):
-    settings = make_settings(**overrides)
-
-    async def once():
-        engine = make_engine(settings)
-        try:
-            return await purge(engine, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(once())
-
-
 def test_purge_destroys_expired_trash_and_old_idempotency_keys(alice, bob, db, make_settings):
     old, recent = alice.create("old")["id"], alice.create("recent")["id"]
     for task_id in (old, recent):
@@ -156,7 +144,7 @@ def test_purge_destroys_expired_trash_and_old_idempotency_keys(alice, bob, db, m
         (bob.id,),
     )
 
-    removed = _purge(make_settings)
+    removed = sweep_now(make_settings)
     assert removed["expired_trash"] >= 1 and removed["idempotency_keys"] >= 1
     assert [item["task"]["id"] for item in _trash(alice)] == [recent]
     keys = db.execute("SELECT key FROM idempotency_keys WHERE user_id = %s", (bob.id,)).fetchall()
@@ -167,7 +155,7 @@ def test_a_trash_keeps_at_most_the_quota_newest_first(alice, db, make_settings):
     ids = [alice.create(f"task {n}")["id"] for n in range(5)]
     for task_id in ids:
         assert alice.client.delete(f"/{alice.id}/tasks/{task_id}").status_code == 204
-    _purge(make_settings, max_tasks_per_user=3)
+    sweep_now(make_settings, max_tasks_per_user=3)
     assert [item["task"]["id"] for item in _trash(alice)] == [ids[4], ids[3], ids[2]]
 
 

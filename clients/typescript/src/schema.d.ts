@@ -343,6 +343,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{user_id}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What changed since a position (the change feed)
+         * @description Without `since`: every live task as an `upsert`, a page at a time (a full sync). With `since`
+         *     (a previous answer's `next_since`): each task created, changed or restored since then as an
+         *     `upsert` with the task in its latest state, and each task deleted (to the trash or for good)
+         *     since then as a `delete`, each task at most once, in the order of their last change. Repeat
+         *     with the answer's `next_since` while `has_more` is true.
+         *
+         *     It never misses a change, however many clients write at once: a position is a number in the
+         *     user's own sequence, and numbers become visible in the order they were taken.
+         *
+         *     `next_since` is opaque and signed: one edited, or another user's, is a `400`. One older than
+         *     what the service remembers (a task destroyed more than `CHANGES_RETENTION_DAYS` ago, 30 by
+         *     default, that the client may not have seen deleted) is a `410`: sync from scratch.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -525,6 +562,34 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; `null` on the last page. */
             next_cursor: string | null;
         };
+        /** @description One task's change since the position asked about. */
+        Change: {
+            /**
+             * Format: uuid
+             * @description The task's id.
+             */
+            id: string;
+            /**
+             * @description `upsert`: store `task` as it is now. `delete`: drop the task (deleted, to the trash or for good).
+             * @enum {string}
+             */
+            op: "upsert" | "delete";
+            /** @description The task as it is now, for an `upsert`; `null` for a `delete`. */
+            task: components["schemas"]["Task"] | components["schemas"]["NoTask"];
+        };
+        /**
+         * @description `null`: the task is gone. (OpenAPI 3.0 has no null type; this is how it spells one.)
+         * @enum {object|null}
+         */
+        NoTask: never | null;
+        /** @description Changes, oldest first, and where to go on from. */
+        ChangeList: {
+            items: components["schemas"]["Change"][];
+            /** @description Pass as `since` next time (or now, while `has_more`). */
+            next_since: string;
+            /** @description More changes are waiting; ask again with `next_since` straight away. */
+            has_more: boolean;
+        };
         TagCount: {
             /** @description The tag. */
             name: string;
@@ -561,7 +626,7 @@ export interface components {
              *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -738,6 +803,26 @@ export interface components {
                  *       "status": 409,
                  *       "detail": "You already have 10000 tasks, the most an account may hold; delete some before creating more.",
                  *       "limit": 10000
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `since` is older than what the service remembers. Sync from scratch: the change feed without
+         *     `since`, replacing every task the client holds.
+         */
+        SyncPositionExpired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:sync-position-expired",
+                 *       "title": "Gone",
+                 *       "status": 410,
+                 *       "detail": "This sync position is older than what the service remembers: sync from scratch (GET /u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V/changes without `since`) and replace what you hold with what it answers."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -1533,6 +1618,46 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["QuotaExceeded"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                /** @description The `next_since` of a previous answer; none for a full sync. */
+                since?: string;
+                /** @description The most changes in one answer. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The changes since `since`, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            410: components["responses"]["SyncPositionExpired"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

@@ -1,0 +1,89 @@
+"""What changed in a user's tasks since a position, deletions included, each task once in its latest state: the
+query behind the change feed (taskapi/sync/feed.py) and live events (taskapi/sync/events.py).
+
+A position is the user's change number (migration 0008): numbers become visible in the order they are taken,
+so "everything numbered above n" never skips a change committed late. A task's row carries the number of its
+last change; a trashed task's, of its trashing; a destroyed task leaves a marker with that same number, until
+the sweep forgets it after CHANGES_RETENTION_DAYS and raises the user's `forgotten_seq`. A position below that
+may have missed a deletion: 410, sync from scratch.
+"""
+
+import hashlib
+
+import sqlalchemy as sa
+
+from taskapi.db.session import statement
+from taskapi.http.problems import Problem
+from taskapi.tasks.cursors import CursorCodec
+from taskapi.tasks.models import PUBLIC_FIELDS
+
+_HEAD = """
+SELECT COALESCE(max(change_seq), 0) AS head, COALESCE(max(forgotten_seq), 0) AS forgotten
+FROM task_counts WHERE user_id = :user_id
+"""
+_TASK = ", ".join(f"t.{name}" for name in PUBLIC_FIELDS)
+# One statement, so one snapshot: the head and the changes agree. Each branch walks its (user_id, change_seq)
+# index from the position on, and stops at a page.
+_SINCE = sa.text(f"""
+SELECT head.head, head.forgotten, c.seq, c.changed_id, c.op, {_TASK}
+FROM ({_HEAD}) AS head
+LEFT JOIN LATERAL (
+  (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op FROM tasks
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
+  UNION ALL
+  (SELECT change_seq, id, 'delete' FROM trashed_tasks
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
+  UNION ALL
+  (SELECT change_seq, id, 'delete' FROM destroyed_tasks
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
+  ORDER BY seq LIMIT :page_size
+) AS c ON true
+LEFT JOIN tasks AS t ON t.id = c.changed_id AND c.op = 'upsert'
+ORDER BY c.seq
+""")
+# A full sync: the live tasks only, in the same order; it goes on from its last page's position as a feed.
+_EVERYTHING = sa.text(f"""
+SELECT head.head, head.forgotten, t.change_seq AS seq, t.id AS changed_id, 'upsert' AS op, {_TASK}
+FROM ({_HEAD}) AS head
+LEFT JOIN LATERAL (
+  SELECT * FROM tasks WHERE user_id = :user_id ORDER BY change_seq LIMIT :page_size
+) AS t ON true
+ORDER BY t.change_seq
+""")
+
+
+def _scope(user_id: str) -> str:
+    return hashlib.sha256(f"changes\0{user_id}".encode()).hexdigest()[:24]
+
+
+def token(codec: CursorCodec, user_id: str, seq: int) -> str:
+    """The opaque, signed form of a position in this user's feed (`next_since`, and the id of live events)."""
+    return codec.encode(_scope(user_id), [seq])
+
+
+def position(codec: CursorCodec, user_id: str, since: str, parameter: str = "since") -> int:
+    (seq,) = codec.decode(since, _scope(user_id), parameter=parameter, made_by="next_since")
+    return seq
+
+
+def expired(user_id: str) -> Problem:
+    return Problem(
+        410,
+        "This sync position is older than what the service remembers: sync from scratch "
+        f"(GET /{user_id}/changes without `since`) and replace what you hold with what it answers.",
+        kind="sync-position-expired",
+    )
+
+
+async def changes_since(user_id: str, since: int | None, limit: int) -> tuple[list, int, bool]:
+    """(changes, next position, more to read?); raises 410 if `since` is no longer (or not yet) known."""
+    params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}
+    async with statement() as session:
+        rows = (await session.exec(_EVERYTHING if since is None else _SINCE, params=params)).mappings().all()
+    head, forgotten = rows[0]["head"], rows[0]["forgotten"]
+    if since is not None and not forgotten <= since <= head:
+        raise expired(user_id)
+    changes = [row for row in rows if row["seq"] is not None]
+    more = len(changes) > limit
+    changes = changes[:limit]
+    return changes, changes[-1]["seq"] if more else head, more
