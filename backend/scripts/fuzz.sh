@@ -7,7 +7,8 @@ venv=../.venv/bin
 port=${FUZZ_PORT:-8765}
 export FUZZ_USER="fuzz$(date +%s)"
 
-env -u DATABASE_URL -u BETTER_AUTH_URL -u BETTER_AUTH_SECRET -u JWT_JWKS_URL PORT="$port" \
+# Event streams last a fifth of a second here: Schemathesis reads every answer to its end.
+env -u DATABASE_URL -u BETTER_AUTH_URL -u BETTER_AUTH_SECRET -u JWT_JWKS_URL PORT="$port" EVENT_STREAM_MAX_SECONDS=0.2 \
   "$venv/python" -m taskapi.cli run > ../.data/fuzz-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT

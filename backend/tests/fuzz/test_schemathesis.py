@@ -4,8 +4,11 @@ import os
 import uuid
 from pathlib import Path
 
+import pytest
 import schemathesis
 from schemathesis.engine import Status, events, from_schema
+
+from tests.support.live_server import LiveServer
 
 FUZZ_USER = "fuzz" + uuid.uuid4().hex
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -35,9 +38,16 @@ def _describe(event) -> list[str]:
     return []
 
 
-def test_schemathesis_finds_nothing(server, issuer):
+@pytest.fixture(scope="module")
+def fuzzed(make_settings):
+    # Event streams last a fifth of a second here: Schemathesis reads every answer to its end.
+    with LiveServer(make_settings(event_stream_max_seconds=0.2)) as server:
+        yield server
+
+
+def test_schemathesis_finds_nothing(fuzzed, issuer):
     config = load_config(issuer.token(FUZZ_USER), FUZZ_USER)
-    schema = schemathesis.openapi.from_url(server.url + "/api/openapi.json", config=config)
+    schema = schemathesis.openapi.from_url(fuzzed.url + "/api/openapi.json", config=config)
     phases_run, problems = set(), []
     for event in from_schema(schema).execute():
         if isinstance(event, events.PhaseFinished):

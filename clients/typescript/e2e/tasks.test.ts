@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createTaskClient, type Problem, type TaskClient } from "../src/index.ts";
+import { createTaskClient, subscribeToChanges, type LiveEvent, type Problem, type TaskClient } from "../src/index.ts";
 import { impostor, signUp, startBetterAuth, type Auth } from "./better-auth.ts";
 import { startTaskApi } from "./task-api.ts";
 
@@ -167,6 +167,66 @@ describe("the todo model: tags, reminders, recurring tasks, counts", () => {
     assertProblem(bad.error, 400, "validation-error");
     assert.deepEqual(bad.error?.errors?.map((e) => e.field), ["recurrence.rule"]);
     assert.match(bad.error?.detail ?? "", /FREQ=HOURLY is not supported/);
+  });
+});
+
+describe("two clients of one user, kept in sync", () => {
+  test("undo: a deleted task comes back from the trash as it was", async () => {
+    const path = { user_id: alice.id };
+    const made = await alice.client.POST("/{user_id}/tasks", { params: { path }, body: { title: "undo me" } });
+    assert.ok(made.data);
+    const taskPath = { user_id: alice.id, id: made.data.id };
+    assert.equal((await alice.client.DELETE("/{user_id}/tasks/{id}", { params: { path: taskPath } })).response.status, 204);
+    const trash = await alice.client.GET("/{user_id}/trash", { params: { path } });
+    assert.equal(trash.data?.items[0]?.task.id, made.data.id, "the most recently deleted comes first");
+    const restored = await alice.client.POST("/{user_id}/trash/{id}/restore", { params: { path: taskPath } });
+    assert.deepEqual(restored.data, made.data);
+  });
+
+  test("a change made by one client reaches the other as an event, then exactly that change from the feed", async () => {
+    const path = { user_id: alice.id };
+    const phone = createTaskClient({ baseUrl: apiUrl, getToken: () => alice.token });
+    // The laptop: a full sync, then live events.
+    let position = "";
+    for (let more = true; more; ) {
+      const page = await alice.client.GET("/{user_id}/changes", {
+        params: { path, query: position ? { since: position } : {} },
+      });
+      assert.ok(page.data);
+      position = page.data.next_since;
+      more = page.data.has_more;
+    }
+    const events: LiveEvent[] = [];
+    const unsubscribe = new AbortController();
+    let phoneDone: Promise<void> | undefined;
+    const heard = new Promise<void>((resolve) => {
+      void subscribeToChanges({
+        baseUrl: apiUrl,
+        userId: alice.id,
+        getToken: () => alice.token,
+        signal: unsubscribe.signal,
+        onEvent: (event) => {
+          events.push(event);
+          if (event.type === "ready") phoneDone = phoneMakesAChange();
+          if (event.type === "changes") resolve();
+        },
+      });
+    });
+    let madeOnPhone = "";
+    async function phoneMakesAChange() {
+      const made = await phone.POST("/{user_id}/tasks", { params: { path }, body: { title: "added on the phone" } });
+      madeOnPhone = made.data?.id ?? "";
+    }
+    await heard;
+    await phoneDone;
+    unsubscribe.abort();
+    const change = events.find((event) => event.type === "changes");
+    assert.ok(change?.type === "changes");
+    assert.deepEqual(change.changes, [{ id: madeOnPhone, op: "upsert" }]);
+    const pulled = await alice.client.GET("/{user_id}/changes", { params: { path, query: { since: position } } });
+    assert.deepEqual(pulled.data?.items.map((item) => [item.id, item.op, item.task?.title]), [
+      [madeOnPhone, "upsert", "added on the phone"],
+    ]);
   });
 });
 

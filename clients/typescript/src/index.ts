@@ -6,6 +6,7 @@ import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "./schema.js";
 
 export type { components, operations, paths };
+export { subscribeToChanges, type LiveEvent, type SubscribeOptions, type TaskChange } from "./events.ts";
 export type Task = components["schemas"]["Task"];
 export type TaskCreate = components["schemas"]["TaskCreate"];
 export type TaskUpdate = components["schemas"]["TaskUpdate"];
@@ -13,6 +14,9 @@ export type TaskList = components["schemas"]["TaskList"];
 export type Recurrence = NonNullable<components["schemas"]["Recurrence"]>;
 export type TagList = components["schemas"]["TagList"];
 export type Summary = components["schemas"]["Summary"];
+export type Change = components["schemas"]["Change"];
+export type ChangeList = components["schemas"]["ChangeList"];
+export type TrashList = components["schemas"]["TrashList"];
 /** Every non-2xx answer: RFC 9457 problem+json. Branch on `type`, show `detail`. */
 export type Problem = components["schemas"]["Problem"];
 export type TaskClient = Client<paths>;

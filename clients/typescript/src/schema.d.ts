@@ -380,6 +380,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{user_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Live events (Server-Sent Events)
+         * @description A `text/event-stream` that tells the client, within a second, that its tasks changed, from
+         *     whichever client, replica or worker made the change. Events name what changed; the change
+         *     feed has the tasks themselves. Every event's `data` is a JSON object:
+         *
+         *     - `ready` (first, once connected; `id`: where the stream starts, `data`: `{}`): catch up from
+         *       the change feed now.
+         *     - `changes` (`id`: the position after them, `data`: `{"changes": [{"id": "<task id>", "op":
+         *       "upsert" | "delete"}]}`): pull them from the change feed (`GET /{user_id}/changes?since=…`
+         *       with your own position).
+         *     - `resync` (`data`: `{"reason": "gap" | "too-far-behind" | "position-expired"}`): events may
+         *       have been missed (the service lost its database connection for a while, the client was not
+         *       reading, or it came back after too long); catch up from the change feed, and on its `410`
+         *       sync from scratch.
+         *
+         *     A comment line (`: ping`) comes every 15 seconds so that proxies keep an idle stream open.
+         *     Reconnecting with `Last-Event-ID` (the last event's `id`, which `EventSource`-style clients
+         *     send by themselves) starts the stream with a `changes` event for what was missed since then,
+         *     if anything was.
+         *
+         *     The stream ends when the token expires (reconnect with a fresh one), after
+         *     `EVENT_STREAM_MAX_SECONDS` (an hour by default), and when the service shuts down: reconnect.
+         *     A user may hold `EVENT_STREAMS_PER_USER` streams (10) on each worker; one more is a `429`.
+         *
+         *     Browsers' `EventSource` cannot send an `Authorization` header: read the stream with `fetch`
+         *     (the TypeScript client's `subscribeToChanges` does).
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -626,7 +676,7 @@ export interface components {
              *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -637,7 +687,10 @@ export interface components {
             request_id?: string;
             /** @description For validation failures, one entry per bad field. */
             errors?: components["schemas"]["FieldError"][];
-            /** @description For `task-quota-exceeded`, the most live tasks an account may hold. */
+            /**
+             * @description For `task-quota-exceeded`, the most live tasks an account may hold; for
+             *     `too-many-event-streams`, the most streams a user may hold open on one worker.
+             */
             limit?: number;
         };
         FieldError: {
@@ -654,8 +707,9 @@ export interface components {
     };
     responses: {
         /**
-         * @description Over the rate limit (per user, or per client address for requests without a verified token).
-         *     Wait `Retry-After` seconds. Nothing was changed.
+         * @description Over the rate limit (per user, or per client address for requests without a verified token),
+         *     or, for live events, over the number of streams a user may hold open
+         *     (`too-many-event-streams`). Wait `Retry-After` seconds. Nothing was changed.
          */
         TooManyRequests: {
             headers: {
@@ -1658,6 +1712,57 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             405: components["responses"]["MethodNotAllowed"];
             410: components["responses"]["SyncPositionExpired"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `id` of the last event received, when reconnecting. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream; it stays open. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "event": "changes",
+                     *       "id": "WyJhM2YxIixbNDJdXQ.4m0b9FQ3vQ3s2Y2z",
+                     *       "data": "{\"changes\":[{\"id\":\"5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a\",\"op\":\"upsert\"}]}"
+                     *     }
+                     */
+                    "text/event-stream": {
+                        /** @enum {string} */
+                        event: "ready" | "changes" | "resync";
+                        /** @description A change-feed position (`ready` and `changes` only). */
+                        id?: string;
+                        /** @description A JSON object, as described above. */
+                        data: string;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

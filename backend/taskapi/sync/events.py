@@ -1,0 +1,108 @@
+"""GET /{user_id}/events: Server-Sent Events telling a client, within a second, that its tasks changed.
+
+An event names what changed (ids and ops); the change feed (taskapi/sync/feed.py) has the tasks themselves.
+Each event's id is a feed position, so a client reconnecting with Last-Event-ID is told at once what it missed.
+A stream holds no database connection: it only reads its inbox (taskapi/sync/hub.py). It ends when the token
+does (the client reconnects with a fresh one), after EVENT_STREAM_MAX_SECONDS, and promptly on shutdown.
+"""
+
+import asyncio
+import time
+
+import orjson
+from connexion import request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from taskapi.auth.tokens import require_owner
+from taskapi.http.problems import Problem
+from taskapi.sync.changes import changes_since, head, position, token
+from taskapi.sync.hub import Change, ChangeHub, Resync, Subscription
+from taskapi.tasks.cursors import CursorCodec
+from taskapi.tasks.etags import PRIVATE
+
+# What the stream answers with: an intermediary must neither cache it nor buffer it (nginx reads this header).
+_HEADERS = {**PRIVATE, "X-Accel-Buffering": "no"}
+# Comment lines that keep proxies from closing an idle stream.
+KEEPALIVE_SECONDS = 15
+# A client reconnecting is told what it missed in one event, up to this many changes; beyond, to resync.
+CATCH_UP_LIMIT = 500
+
+
+def _changes_event(codec: CursorCodec, user_id: str, changes: list[Change]) -> ServerSentEvent:
+    """One event for a batch of changes: each task once, with its latest op; the id is the last position."""
+    latest = {change.id: change.op for change in changes}
+    data = {"changes": [{"id": task_id, "op": op} for task_id, op in latest.items()]}
+    return ServerSentEvent(orjson.dumps(data).decode(), event="changes", id=token(codec, user_id, changes[-1].seq))
+
+
+def _resync_event(reason: str) -> ServerSentEvent:
+    return ServerSentEvent(orjson.dumps({"reason": reason}).decode(), event="resync")
+
+
+async def _first_events(
+    codec: CursorCodec, user_id: str, last_event_id: str | None
+) -> tuple[list[ServerSentEvent], int]:
+    """What the stream starts with, and the position it has reported up to: for a client coming back with
+    Last-Event-ID, what it missed (or `resync`); then `ready`, whose id is where this stream starts."""
+    events = []
+    if last_event_id is not None:
+        since = position(codec, user_id, last_event_id, parameter="Last-Event-ID")
+        try:
+            missed, _, more = await changes_since(user_id, since, CATCH_UP_LIMIT)
+        except Problem as problem:
+            if problem.status != 410:
+                raise
+            events.append(_resync_event("position-expired"))
+        else:
+            if missed:
+                missed_changes = [Change(row["seq"], str(row["changed_id"]), row["op"]) for row in missed]
+                events.append(_changes_event(codec, user_id, missed_changes))
+            if more:
+                events.append(_resync_event("too-far-behind"))
+    now = await head(user_id)
+    events.append(ServerSentEvent("{}", event="ready", id=token(codec, user_id, now)))
+    return events, now
+
+
+async def stream_events(user_id: str, user: str, token_info: dict) -> EventSourceResponse:
+    require_owner(user_id, user)
+    hub: ChangeHub = request.state.hub
+    settings, codec = request.state.settings, request.state.cursors
+    last_event_id = request.headers.get("last-event-id")
+    # Subscribed before reading where the user stands: a change committed in between is in both, never in neither.
+    subscription = await hub.subscribe(user_id)
+    try:
+        first, reported = await _first_events(codec, user_id, last_event_id)
+    except BaseException:
+        hub.unsubscribe(subscription)
+        raise
+    ends_at = min(token_info["exp"], time.time() + settings.event_stream_max_seconds)
+    return EventSourceResponse(
+        _stream(hub, codec, subscription, first, reported, ends_at),
+        headers=_HEADERS,
+        ping=KEEPALIVE_SECONDS,
+    )
+
+
+async def _stream(
+    hub: ChangeHub, codec: CursorCodec, subscription: Subscription, first: list, reported: int, ends_at: float
+):
+    user_id = subscription.user_id
+    try:
+        for event in first:
+            yield event
+        while (remaining := ends_at - time.time()) > 0:
+            try:
+                async with asyncio.timeout(remaining):
+                    items = [await subscription.inbox.get(), *subscription.waiting()]
+            except TimeoutError:
+                return
+            changes = [item for item in items if isinstance(item, Change) and item.seq > reported]
+            if changes:
+                reported = changes[-1].seq
+                yield _changes_event(codec, user_id, changes)
+            for item in items:
+                if isinstance(item, Resync):
+                    yield _resync_event(item.reason)
+    finally:
+        hub.unsubscribe(subscription)

@@ -1,0 +1,154 @@
+"""Live events' fan-out in one worker: one LISTEN connection, however many event streams.
+
+Writes announce their change on the `task_changes` channel from inside their transaction (migration 0009), so
+an announcement is sent only for a committed change, by whichever replica or worker made it. Each worker that
+serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT: Neon's pooled endpoint is
+PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with the first stream and kept;
+when it drops, it is opened again with backoff, and every stream is told to resync (changes made meanwhile
+were announced to nobody; the change feed has them).
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import orjson
+import psycopg
+from prometheus_client import Counter, Gauge
+
+from taskapi.db.session import libpq_conninfo
+from taskapi.http.problems import Problem, unavailable
+from taskapi.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STREAMS = Gauge("taskapi_event_streams", "Open live-event streams", multiprocess_mode="livesum")
+LISTENER_DROPS = Counter("taskapi_change_listener_drops_total", "Times a worker's LISTEN connection was lost")
+
+CHANNEL = "task_changes"
+# A stream that falls this far behind (a client not reading) is told to resync instead of queueing more.
+QUEUE_LIMIT = 1000
+# How long a new stream waits for the listening connection before a 503.
+LISTEN_WAIT_SECONDS = 5
+# An idle listening connection is checked this often: a dead one is noticed and replaced.
+HEALTH_CHECK_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Change:
+    seq: int
+    id: str
+    op: str
+
+
+@dataclass(frozen=True)
+class Resync:
+    reason: str
+
+
+class Subscription:
+    """One event stream's inbox."""
+
+    def __init__(self, user_id: str) -> None:
+        self.user_id = user_id
+        self.inbox: asyncio.Queue[Change | Resync] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+
+    def deliver(self, item: Change | Resync) -> None:
+        try:
+            self.inbox.put_nowait(item)
+        except asyncio.QueueFull:
+            while not self.inbox.empty():
+                self.inbox.get_nowait()
+            self.inbox.put_nowait(Resync("too-far-behind"))
+
+    def waiting(self) -> list[Change | Resync]:
+        """Everything already in the inbox, without waiting."""
+        items = []
+        while not self.inbox.empty():
+            items.append(self.inbox.get_nowait())
+        return items
+
+
+class ChangeHub:
+    def __init__(self, settings: Settings) -> None:
+        self._conninfo = libpq_conninfo(settings.database_url_direct or settings.database_url)
+        self._streams_per_user = settings.event_streams_per_user
+        self._subscriptions: dict[str, set[Subscription]] = {}
+        self._listening = asyncio.Event()
+        self._listener: asyncio.Task | None = None
+
+    async def subscribe(self, user_id: str) -> Subscription:
+        """A new stream's inbox, once this worker is listening; 429 over the per-user cap, 503 if the database
+        cannot be listened to."""
+        streams = self._subscriptions.setdefault(user_id, set())
+        if len(streams) >= self._streams_per_user:
+            raise Problem(
+                429,
+                f"You already have {self._streams_per_user} event streams open here, the most one user may; "
+                "close one (one per app or tab is enough) before opening another.",
+                kind="too-many-event-streams",
+                headers={"Retry-After": "5"},
+                extra={"limit": self._streams_per_user},
+            )
+        subscription = Subscription(user_id)
+        streams.add(subscription)
+        STREAMS.inc()
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="change-listener")
+        try:
+            async with asyncio.timeout(LISTEN_WAIT_SECONDS):
+                await self._listening.wait()
+        except TimeoutError:
+            self.unsubscribe(subscription)
+            raise unavailable("Live events are unavailable right now: the database cannot be reached.") from None
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        streams = self._subscriptions.get(subscription.user_id)
+        if streams is not None and subscription in streams:
+            streams.remove(subscription)
+            STREAMS.dec()
+            if not streams:
+                del self._subscriptions[subscription.user_id]
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+
+    def _tell_everyone(self, item: Resync) -> None:
+        for streams in self._subscriptions.values():
+            for subscription in streams:
+                subscription.deliver(item)
+
+    def _dispatch(self, payload: str) -> None:
+        change = orjson.loads(payload)
+        for subscription in self._subscriptions.get(change["user_id"], ()):
+            subscription.deliver(Change(change["seq"], change["id"], change["op"]))
+
+    async def _listen(self) -> None:
+        delay, dropped = 0.1, False
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, connect_timeout=5
+                ) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    self._listening.set()
+                    if dropped:
+                        log.info("listening for changes again")
+                        self._tell_everyone(Resync("gap"))
+                    delay, dropped = 0.1, False
+                    while True:
+                        async for notify in connection.notifies(timeout=HEALTH_CHECK_SECONDS):
+                            self._dispatch(notify.payload)
+                        await connection.execute("SELECT 1")  # raises if the connection died quietly
+            except (psycopg.Error, OSError) as error:
+                if self._listening.is_set():
+                    LISTENER_DROPS.inc()
+                if self._listening.is_set() or not dropped:
+                    log.warning("listening for changes failed (%s); retrying with backoff", type(error).__name__)
+            self._listening.clear()
+            dropped = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -1,0 +1,195 @@
+"""Live events: a change reaches every open stream of its user within a second, from any worker; nothing else does."""
+
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from tests.support.event_stream import ENDED, EventStream
+from tests.support.issuer import SHARED_SECRET, hs256_token
+from tests.support.live_server import LiveServer
+from tests.support.service_process import start_service
+from tests.support.sweep import sweep_now
+
+
+def _open(server, user) -> EventStream:
+    stream = EventStream(server.url + "/api", user.id, user.token)
+    assert stream.status == 200, stream.problem()
+    ready = stream.next()
+    assert ready["event"] == "ready" and ready["data"] == {}
+    return stream
+
+
+def _changes(user, since: str) -> list[dict]:
+    answer = user.client.get(f"/{user.id}/changes", params={"since": since})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
+
+
+def test_a_change_is_an_event_whose_id_is_a_feed_position(server, alice, bob):
+    with _open(server, alice) as stream, _open(server, bob) as bobs:
+        started = time.monotonic()
+        task = alice.create("seen live")
+        event = stream.next(timeout=1)
+        assert time.monotonic() - started < 1
+        assert event["event"] == "changes"
+        assert event["data"] == {"changes": [{"id": task["id"], "op": "upsert"}]}
+        assert _changes(alice, event["id"]) == []
+
+        assert alice.client.delete(f"/{alice.id}/tasks/{task['id']}").status_code == 204
+        deleted = stream.next(timeout=1)
+        assert deleted["data"] == {"changes": [{"id": task["id"], "op": "delete"}]}
+        assert _changes(alice, event["id"]) == [{"id": task["id"], "op": "delete", "task": None}]
+        # Bob's stream heard nothing of Alice's tasks.
+        bob.create("bob's own")
+        assert bobs.next(timeout=1)["data"]["changes"][0]["op"] == "upsert"
+        assert bobs.events.empty()
+
+
+def test_no_event_for_a_change_that_was_rolled_back(server, alice):
+    task = alice.create("due-less")
+    with _open(server, alice) as stream:
+        # The database refuses it after the row trigger announced it: the transaction, and the announcement, are undone.
+        refused = alice.client.put(
+            f"/{alice.id}/tasks/{task['id']}", json={"recurrence": {"rule": "FREQ=DAILY", "timezone": "UTC"}}
+        )
+        assert refused.status_code == 400, refused.text
+        alice.client.put(f"/{alice.id}/tasks/{task['id']}", json={"title": "renamed"})
+        event = stream.next(timeout=1)
+        assert event["data"] == {"changes": [{"id": task["id"], "op": "upsert"}]}
+        time.sleep(0.3)
+        assert stream.events.empty(), stream.events.get()
+
+
+def test_reconnecting_with_last_event_id_is_told_at_once_what_it_missed(server, alice, bob):
+    with _open(server, alice) as stream:
+        alice.create("seen")
+        last_id = stream.next(timeout=1)["id"]
+    missed = [alice.create(f"missed {n}")["id"] for n in range(2)]
+    with EventStream(server.url + "/api", alice.id, alice.token, last_event_id=last_id) as again:
+        first = again.next(timeout=1)
+        assert first["event"] == "changes"
+        assert first["data"] == {"changes": [{"id": task_id, "op": "upsert"} for task_id in missed]}
+        assert again.next(timeout=1)["event"] == "ready"
+    # Nothing missed: just `ready`.
+    with EventStream(server.url + "/api", alice.id, alice.token, last_event_id=first["id"]) as quiet:
+        assert quiet.next(timeout=1)["event"] == "ready"
+    for forged, who in ((last_id[:-2] + "xx", alice), (last_id, bob)):
+        with EventStream(server.url + "/api", who.id, who.token, last_event_id=forged) as refused:
+            assert refused.status == 400
+            assert refused.problem()["errors"][0]["field"] == "Last-Event-ID"
+
+
+def test_a_client_back_after_too_long_is_told_to_resync(server, alice, db, make_settings):
+    with _open(server, alice) as stream:
+        task = alice.create("destroyed")
+        old_id = stream.next(timeout=1)["id"]  # before the deletion, which will be forgotten
+    assert alice.client.delete(f"/{alice.id}/tasks/{task['id']}").status_code == 204
+    assert alice.client.delete(f"/{alice.id}/trash/{task['id']}").status_code == 204
+    db.execute("UPDATE destroyed_tasks SET destroyed_at = now() - interval '31 days' WHERE user_id = %s", (alice.id,))
+    sweep_now(make_settings)
+    with EventStream(server.url + "/api", alice.id, alice.token, last_event_id=old_id) as stream:
+        assert stream.next(timeout=1) == {"event": "resync", "data": {"reason": "position-expired"}}
+        assert stream.next(timeout=1)["event"] == "ready"
+
+
+def test_the_streams_of_one_user_are_capped(make_settings, issuer):
+    with LiveServer(make_settings(event_streams_per_user=2)) as server:
+        user = "capped" + uuid.uuid4().hex
+        token = issuer.token(user)
+        first, second = (EventStream(server.url + "/api", user, token) for _ in range(2))
+        with EventStream(server.url + "/api", user, token) as third:
+            assert third.status == 429
+            problem = third.problem()
+            assert problem["type"] == "urn:taskapi:problem:too-many-event-streams" and problem["limit"] == 2
+        first.close()
+        deadline = time.monotonic() + 5
+        while True:  # the server notices the closed stream at its next write or ping; a new one is then allowed
+            with EventStream(server.url + "/api", user, token) as again:
+                if again.status == 200 or time.monotonic() > deadline:
+                    assert again.status == 200
+                    break
+            time.sleep(0.2)
+        second.close()
+        other = "other" + uuid.uuid4().hex
+        with EventStream(server.url + "/api", other, issuer.token(other)) as others:
+            assert others.status == 200
+
+
+def test_a_stream_ends_with_its_token(server, issuer):
+    user = "expiring" + uuid.uuid4().hex
+    with EventStream(server.url + "/api", user, issuer.token(user, lifetime=2)) as stream:
+        assert stream.next()["event"] == "ready"
+        started = time.monotonic()
+        assert stream.next(timeout=5) is ENDED
+        assert time.monotonic() - started < 3
+
+
+def _worker_serving(workers: list[int], server_port: int, client_port: int) -> int:
+    """Which worker process holds the server side of the connection from `client_port`."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            for pid in workers:
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    try:
+                        if os.readlink(fd) == f"socket:[{inode}]":
+                            return pid
+                    except OSError:
+                        continue
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+def test_with_two_workers_an_event_reaches_streams_on_the_other_worker(database_url, direct_database_url):
+    user = "workers" + uuid.uuid4().hex
+    process, base = start_service(
+        database_url, DATABASE_URL_DIRECT=direct_database_url, BETTER_AUTH_SECRET=SHARED_SECRET, WEB_CONCURRENCY="2"
+    )
+    token = hs256_token(user)
+    try:
+        workers = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
+        port = int(base.split(":")[2].split("/")[0])
+        streams, serving = [], set()
+        while len(serving) < 2 and len(streams) < 40:  # connections land on either worker: open until both serve one
+            stream = EventStream(base, user, token)
+            assert stream.status == 200 and stream.next(timeout=5)["event"] == "ready"
+            streams.append(stream)
+            serving.add(_worker_serving(workers, port, stream.local_port))
+        assert len(serving) == 2, "every stream landed on one worker"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            task_id = client.post(f"/{user}/tasks", json={"title": "heard everywhere"}).json()["id"]
+        for stream in streams:
+            assert stream.next(timeout=1)["data"] == {"changes": [{"id": task_id, "op": "upsert"}]}
+        # SIGTERM: open streams end at once, and do not hold up the shutdown.
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        for stream in streams:
+            assert stream.next(timeout=5) is ENDED
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - started < 5, "streams held the shutdown up"
+    finally:
+        for stream in streams:
+            stream.close()
+        if process.poll() is None:
+            process.kill()
+
+
+def test_the_listener_comes_back_after_the_database_restarts(own_cluster, make_settings, issuer):
+    settings = make_settings(database_url=own_cluster.database_url, database_url_direct=own_cluster.database_url)
+    user = "restart" + uuid.uuid4().hex
+    with LiveServer(settings) as server, EventStream(server.url + "/api", user, issuer.token(user)) as stream:
+        assert stream.next()["event"] == "ready"
+        own_cluster.stop()
+        own_cluster.start()
+        assert stream.next(timeout=10) == {"event": "resync", "data": {"reason": "gap"}}
+        with server.client(issuer.token(user)) as client:
+            deadline = time.monotonic() + 10
+            while (created := client.post(f"/{user}/tasks", json={"title": "after"})).status_code == 503:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert created.status_code == 201, created.text
+        assert stream.next(timeout=1)["data"] == {"changes": [{"id": created.json()["id"], "op": "upsert"}]}
