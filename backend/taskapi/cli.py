@@ -115,7 +115,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="apply migrations and serve (embedded Postgres if DATABASE_URL is unset)")
     commands.add_parser("migrate", help="apply migrations (DATABASE_URL_DIRECT, else DATABASE_URL)")
-    commands.add_parser("purge", help="sweep now: expired trash, old Idempotency-Key records")
+    commands.add_parser("purge", help="sweep now: expired trash, forgotten deletions, old Idempotency-Key records")
     token = commands.add_parser("token", help="print a local-mode token for a user")
     token.add_argument("--user", required=True)
     args = parser.parse_args()

@@ -75,13 +75,14 @@ def expired(user_id: str) -> Problem:
     )
 
 
-_HEAD_ONLY = sa.text(_HEAD)
+# FOR SHARE waits for writes that hold the user's counter row (taking a number) to commit or roll back.
+_SETTLED_HEAD = sa.text("SELECT change_seq FROM task_counts WHERE user_id = :user_id FOR SHARE")
 
 
-async def head(user_id: str) -> int:
-    """The user's latest change number."""
+async def settled_head(user_id: str) -> int:
+    """The user's latest change number, once every write that has taken one so far has ended."""
     async with statement() as session:
-        return (await session.exec(_HEAD_ONLY, params={"user_id": user_id})).mappings().one()["head"]
+        return (await session.exec(_SETTLED_HEAD, params={"user_id": user_id})).scalar() or 0
 
 
 async def changes_since(user_id: str, since: int | None, limit: int) -> tuple[list, int, bool]:

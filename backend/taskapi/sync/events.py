@@ -8,6 +8,7 @@ does (the client reconnects with a fresh one), after EVENT_STREAM_MAX_SECONDS, a
 
 import asyncio
 import time
+import weakref
 
 import orjson
 from connexion import request
@@ -15,7 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from taskapi.auth.tokens import require_owner
 from taskapi.http.problems import Problem
-from taskapi.sync.changes import changes_since, head, position, token
+from taskapi.sync.changes import changes_since, position, settled_head, token
 from taskapi.sync.hub import Change, ChangeHub, Resync, Subscription
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.etags import PRIVATE
@@ -59,7 +60,7 @@ async def _first_events(
                 events.append(_changes_event(codec, user_id, missed_changes))
             if more:
                 events.append(_resync_event("too-far-behind"))
-    now = await head(user_id)
+    now = await settled_head(user_id)
     events.append(ServerSentEvent("{}", event="ready", id=token(codec, user_id, now)))
     return events, now
 
@@ -69,7 +70,8 @@ async def stream_events(user_id: str, user: str, token_info: dict) -> EventSourc
     hub: ChangeHub = request.state.hub
     settings, codec = request.state.settings, request.state.cursors
     last_event_id = request.headers.get("last-event-id")
-    # Subscribed before reading where the user stands: a change committed in between is in both, never in neither.
+    # Subscribed (and the lease registered) before reading where the user stands: a change made in between is
+    # announced, or counted in that position, or both, never neither (migration 0010).
     subscription = await hub.subscribe(user_id)
     try:
         first, reported = await _first_events(codec, user_id, last_event_id)
@@ -77,11 +79,10 @@ async def stream_events(user_id: str, user: str, token_info: dict) -> EventSourc
         hub.unsubscribe(subscription)
         raise
     ends_at = min(token_info["exp"], time.time() + settings.event_stream_max_seconds)
-    return EventSourceResponse(
-        _stream(hub, codec, subscription, first, reported, ends_at),
-        headers=_HEADERS,
-        ping=KEEPALIVE_SECONDS,
-    )
+    stream = _stream(hub, codec, subscription, first, reported, ends_at)
+    # The stream unsubscribes when it ends; this covers one that never starts (the client left first).
+    weakref.finalize(stream, hub.unsubscribe, subscription)
+    return EventSourceResponse(stream, headers=_HEADERS, ping=KEEPALIVE_SECONDS)
 
 
 async def _stream(

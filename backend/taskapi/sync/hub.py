@@ -1,11 +1,13 @@
 """Live events' fan-out in one worker: one LISTEN connection, however many event streams.
 
 Writes announce their change on the `task_changes` channel from inside their transaction (migration 0009), so
-an announcement is sent only for a committed change, by whichever replica or worker made it. Each worker that
-serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT: Neon's pooled endpoint is
-PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with the first stream and kept;
-when it drops, it is opened again with backoff, and every stream is told to resync (changes made meanwhile
-were announced to nobody; the change feed has them).
+an announcement is sent only for a committed change, by whichever replica or worker made it, and only for a
+user some worker holds a lease for in `event_listeners` (migration 0010 says why and how no change slips
+between). Each worker that serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT:
+Neon's pooled endpoint is PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with
+the first stream and kept, and renews this worker's leases every 30 s; when it drops, it is opened again with
+backoff, and every stream is told to resync (changes made meanwhile were announced to nobody; the change feed
+has them).
 """
 
 import asyncio
@@ -14,9 +16,10 @@ from dataclasses import dataclass
 
 import orjson
 import psycopg
+import sqlalchemy as sa
 from prometheus_client import Counter, Gauge
 
-from taskapi.db.session import libpq_conninfo
+from taskapi.db.session import libpq_conninfo, statement
 from taskapi.http.problems import Problem, unavailable
 from taskapi.settings import Settings
 
@@ -30,8 +33,22 @@ CHANNEL = "task_changes"
 QUEUE_LIMIT = 1000
 # How long a new stream waits for the listening connection before a 503.
 LISTEN_WAIT_SECONDS = 5
-# An idle listening connection is checked this often: a dead one is noticed and replaced.
-HEALTH_CHECK_SECONDS = 30
+# Leases last this long and are renewed this often, which also checks an idle listening connection.
+LEASE_SECONDS = 90
+RENEW_SECONDS = 30
+_LEASES = """
+INSERT INTO event_listeners AS l (user_id, until) SELECT user_id, now() + make_interval(secs => %s)
+FROM unnest(%s::text[]) AS user_id
+ON CONFLICT (user_id) DO UPDATE SET until = greatest(l.until, EXCLUDED.until)
+"""
+# A new stream's lease, committed before the stream reads where its user stands. The counter row is made if
+# missing, so that reading it FOR SHARE then waits for a first write in flight too.
+_REGISTER = sa.text("""
+WITH lease AS (
+  INSERT INTO event_listeners AS l (user_id, until) VALUES (:user_id, now() + make_interval(secs => :seconds))
+  ON CONFLICT (user_id) DO UPDATE SET until = greatest(l.until, EXCLUDED.until))
+INSERT INTO task_counts (user_id) VALUES (:user_id) ON CONFLICT (user_id) DO NOTHING
+""")
 
 
 @dataclass(frozen=True)
@@ -98,9 +115,14 @@ class ChangeHub:
         try:
             async with asyncio.timeout(LISTEN_WAIT_SECONDS):
                 await self._listening.wait()
+            async with statement() as session:
+                await session.exec(_REGISTER, params={"user_id": user_id, "seconds": LEASE_SECONDS})
         except TimeoutError:
             self.unsubscribe(subscription)
             raise unavailable("Live events are unavailable right now: the database cannot be reached.") from None
+        except BaseException:
+            self.unsubscribe(subscription)
+            raise
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
@@ -115,6 +137,13 @@ class ChangeHub:
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
+
+    async def _renew(self, connection: psycopg.AsyncConnection) -> None:
+        """Renew the leases of the users this worker holds streams for (or just check the connection)."""
+        if self._subscriptions:
+            await connection.execute(_LEASES, (LEASE_SECONDS, list(self._subscriptions)))
+        else:
+            await connection.execute("SELECT 1")
 
     def _tell_everyone(self, item: Resync) -> None:
         for streams in self._subscriptions.values():
@@ -134,15 +163,16 @@ class ChangeHub:
                     self._conninfo, autocommit=True, connect_timeout=5
                 ) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
+                    await self._renew(connection)
                     self._listening.set()
                     if dropped:
                         log.info("listening for changes again")
                         self._tell_everyone(Resync("gap"))
                     delay, dropped = 0.1, False
                     while True:
-                        async for notify in connection.notifies(timeout=HEALTH_CHECK_SECONDS):
+                        async for notify in connection.notifies(timeout=RENEW_SECONDS):
                             self._dispatch(notify.payload)
-                        await connection.execute("SELECT 1")  # raises if the connection died quietly
+                        await self._renew(connection)  # raises if the connection died quietly
             except (psycopg.Error, OSError) as error:
                 if self._listening.is_set():
                     LISTENER_DROPS.inc()

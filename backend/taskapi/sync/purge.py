@@ -1,5 +1,6 @@
 """The sweep: trashed tasks older than TRASH_RETENTION_DAYS (and a trash's oldest beyond MAX_TASKS_PER_USER)
-destroyed, Idempotency-Key records older than 24 hours dropped.
+destroyed, the change feed's record of destroyed tasks older than CHANGES_RETENTION_DAYS forgotten, and
+Idempotency-Key records older than 24 hours dropped.
 
 Every worker of every replica runs `Sweeper`, so no cron is needed, yet one sweep a PURGE_INTERVAL_SECONDS
 is done in all: a worker first claims the period in `maintenance_runs` (an upsert only one of them wins), and
@@ -62,6 +63,15 @@ raised AS (
   UPDATE task_counts AS c SET forgotten_seq = greatest(c.forgotten_seq, f.seq)
   FROM (SELECT user_id, max(change_seq) AS seq FROM forgotten GROUP BY user_id) AS f WHERE c.user_id = f.user_id)
 SELECT count(*) FROM forgotten
+"""),
+    # Leases of live-event streams long over (taskapi/sync/hub.py).
+    "expired_listeners": sa.text("""
+WITH gone AS (
+  DELETE FROM event_listeners WHERE user_id IN (
+    SELECT user_id FROM event_listeners WHERE until < now() - interval '1 hour'
+    LIMIT :batch FOR UPDATE SKIP LOCKED)
+  RETURNING 1)
+SELECT count(*) FROM gone
 """),
     "idempotency_keys": sa.text("""
 WITH gone AS (

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement
-from taskapi.http.problems import Problem
+from taskapi.http.problems import Problem, unavailable
 from taskapi.sync import trashing
 from taskapi.tasks.answers import JSON, over_quota, task_response
 from taskapi.tasks.etags import PRIVATE
@@ -89,7 +89,7 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
                     return task_response(row)
             elif await trashing.at_quota(session, user_id, quota):
                 raise over_quota(quota)
-    raise Problem(409, f"Task {task_id} is being moved by other requests right now; try again.")
+    raise unavailable(f"Task {task_id} is being moved by other requests right now; nothing was changed. Try again.")
 
 
 async def destroy_task(user_id: str, id_: str, user: str) -> Response:

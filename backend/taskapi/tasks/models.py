@@ -134,6 +134,16 @@ class RateLimit(SQLModel, table=True):
     tat: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
 
 
+class EventListener(SQLModel, table=True):
+    """A user some worker holds a live-event stream for, until `until` unless renewed (taskapi/sync/hub.py): the
+    change trigger announces that user's changes only (migration 0010)."""
+
+    __tablename__ = "event_listeners"
+
+    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
+    until: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+
+
 class IdempotencyKey(SQLModel, table=True):
     """A create already done for (user, key): its request's hash and the answer to replay."""
 

@@ -1,5 +1,6 @@
 """Live events: a change reaches every open stream of its user within a second, from any worker; nothing else does."""
 
+import json
 import os
 import signal
 import time
@@ -7,7 +8,9 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
 
+from taskapi.db.session import sqlalchemy_url
 from tests.support.event_stream import ENDED, EventStream
 from tests.support.issuer import SHARED_SECRET, hs256_token
 from tests.support.live_server import LiveServer
@@ -47,6 +50,24 @@ def test_a_change_is_an_event_whose_id_is_a_feed_position(server, alice, bob):
         bob.create("bob's own")
         assert bobs.next(timeout=1)["data"]["changes"][0]["op"] == "upsert"
         assert bobs.events.empty()
+
+
+def test_only_changes_of_users_someone_listens_to_are_announced(server, alice, direct_database_url):
+    """NOTIFY serialises the commits of every announcing transaction database-wide (migration 0010): a user with
+    no stream open anywhere costs nothing of it."""
+    url = sqlalchemy_url(direct_database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute("LISTEN task_changes")
+
+        def heard() -> list[dict]:
+            payloads = [json.loads(notify.payload) for notify in listener.notifies(timeout=0.5)]
+            return [payload for payload in payloads if payload["user_id"] == alice.id]
+
+        alice.create("unheard")
+        assert heard() == []
+        with _open(server, alice):
+            task = alice.create("heard")
+            assert [(payload["id"], payload["op"]) for payload in heard()] == [(task["id"], "upsert")]
 
 
 def test_no_event_for_a_change_that_was_rolled_back(server, alice):
