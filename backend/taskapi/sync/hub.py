@@ -87,6 +87,8 @@ class Subscription:
 
 
 class ChangeHub:
+    """One per worker: its event streams by user, and the listening connection that feeds them."""
+
     def __init__(self, settings: Settings) -> None:
         self._conninfo = libpq_conninfo(settings.database_url_direct or settings.database_url)
         self._streams_per_user = settings.event_streams_per_user
