@@ -52,6 +52,12 @@ def test_a_change_is_an_event_whose_id_is_a_feed_position(server, alice, bob):
         assert bobs.events.empty()
 
 
+def test_someone_elses_events_are_403(server, alice, bob):
+    with EventStream(server.url + "/api", alice.id, bob.token) as stream:
+        assert stream.status == 403
+        assert stream.problem()["type"] == "urn:taskapi:problem:forbidden"
+
+
 def test_only_changes_of_users_someone_listens_to_are_announced(server, alice, direct_database_url):
     """NOTIFY serialises the commits of every announcing transaction database-wide (migration 0010): a user with
     no stream open anywhere costs nothing of it."""
