@@ -122,8 +122,25 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"],
-        expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After", "WWW-Authenticate"],
+        # Last-Event-ID: a browser resuming live events over fetch (the TypeScript client's subscribeToChanges).
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+            "Last-Event-ID",
+        ],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "X-Request-ID",
+            "Retry-After",
+            "WWW-Authenticate",
+            "RateLimit",
+            "RateLimit-Policy",
+        ],
         max_age=600,
     )
     operation_ids = {

@@ -95,19 +95,22 @@ def test_metrics_are_off_without_a_token(make_settings):
 def test_cors_allows_listed_origins_only(make_settings, issuer):
     settings = make_settings(cors_origins="https://app.example.com, http://localhost:3000")
     with LiveServer(settings) as live, httpx.Client(base_url=live.url + "/api") as client:
-        for method, path in (
-            ("GET", "/u1/tasks"),
-            ("POST", "/u1/tasks"),
-            ("PUT", "/u1/tasks/x"),
-            ("PATCH", "/u1/tasks/x/complete"),
-            ("DELETE", "/u1/tasks/x"),
+        for method, path, headers in (
+            ("GET", "/u1/tasks", "authorization"),
+            ("POST", "/u1/tasks", "authorization, content-type, idempotency-key"),
+            ("PUT", "/u1/tasks/x", "authorization, content-type, if-match"),
+            ("PATCH", "/u1/tasks/x/complete", "authorization, content-type, if-match"),
+            ("DELETE", "/u1/tasks/x", "authorization, if-match"),
+            ("POST", "/u1/trash/x/restore", "authorization"),
+            ("GET", "/u1/changes", "authorization"),
+            ("GET", "/u1/events", "authorization, last-event-id"),
         ):
             preflight = client.options(
                 path,
                 headers={
                     "Origin": "https://app.example.com",
                     "Access-Control-Request-Method": method,
-                    "Access-Control-Request-Headers": "authorization, content-type, if-match, idempotency-key",
+                    "Access-Control-Request-Headers": headers,
                 },
             )
             assert preflight.status_code == 200, (method, preflight.text)
@@ -116,7 +119,7 @@ def test_cors_allows_listed_origins_only(make_settings, issuer):
         token = {"Authorization": f"Bearer {issuer.token('u1')}"}
         allowed = client.get("/u1/tasks", headers={**token, "Origin": "http://localhost:3000"})
         assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
-        assert "ETag" in allowed.headers["access-control-expose-headers"]
+        assert {"ETag", "RateLimit", "Retry-After"} <= set(allowed.headers["access-control-expose-headers"].split(", "))
         stranger = client.get("/u1/tasks", headers={**token, "Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in stranger.headers
         refused = client.options(
