@@ -86,8 +86,7 @@ def run() -> None:
 
 def purge() -> None:
     """One sweep now (taskapi/sync/purge.py), whenever the last one ran; prints what it removed."""
-    from taskapi.db.session import make_engine
-    from taskapi.sync.purge import purge as sweep
+    from taskapi.sync.purge import purge_once
 
     if _use_embedded_database_if_unset() and not auth_is_configured():
         enable_local_auth()
@@ -96,14 +95,7 @@ def purge() -> None:
     except SettingsError as error:
         sys.exit(f"taskapi: cannot purge: {error}")
 
-    async def once():
-        engine = make_engine(settings)
-        try:
-            return await sweep(engine, settings)
-        finally:
-            await engine.dispose()
-
-    removed = asyncio.run(once())
+    removed = asyncio.run(purge_once(settings))
     if removed is None:
         print("Another worker is sweeping right now; nothing done.")
     else:

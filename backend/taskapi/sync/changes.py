@@ -8,8 +8,6 @@ the sweep forgets it after CHANGES_RETENTION_DAYS and raises the user's `forgott
 may have missed a deletion: 410, sync from scratch.
 """
 
-import hashlib
-
 import sqlalchemy as sa
 
 from taskapi.db.session import statement
@@ -52,17 +50,14 @@ ORDER BY t.change_seq
 """)
 
 
-def _scope(user_id: str) -> str:
-    return hashlib.sha256(f"changes\0{user_id}".encode()).hexdigest()[:24]
-
-
 def token(codec: CursorCodec, user_id: str, seq: int) -> str:
     """The opaque, signed form of a position in this user's feed (`next_since`, and the id of live events)."""
-    return codec.encode(_scope(user_id), [seq])
+    return codec.encode(codec.scope("changes", user_id), [seq])
 
 
 def position(codec: CursorCodec, user_id: str, since: str, parameter: str = "since") -> int:
-    (seq,) = codec.decode(since, _scope(user_id), parameter=parameter, made_by="next_since")
+    scope = codec.scope("changes", user_id)
+    (seq,) = codec.decode(since, scope, parameter, "next_since", "belongs to another user's next_since: use your own")
     return seq
 
 

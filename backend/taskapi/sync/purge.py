@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import make_engine
 from taskapi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,15 @@ async def purge(engine: AsyncEngine, settings: Settings, *, when_due: bool = Fal
                 count = (await session.exec(sweep, params=params)).scalar_one()
             removed[name] += count
     return removed
+
+
+async def purge_once(settings: Settings) -> Counter | None:
+    """One sweep on an engine of its own, outside the service (`python -m taskapi.cli purge`)."""
+    engine = make_engine(settings)
+    try:
+        return await purge(engine, settings)
+    finally:
+        await engine.dispose()
 
 
 class Sweeper:

@@ -1,7 +1,6 @@
 """The trash: /{user_id}/trash. A deleted task waits here, exactly as it was, until it is restored, destroyed
 for good, or swept away after TRASH_RETENTION_DAYS (taskapi/sync/purge.py)."""
 
-import hashlib
 import uuid
 from datetime import datetime
 
@@ -13,7 +12,7 @@ from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement
 from taskapi.http.problems import Problem, unavailable
 from taskapi.sync import trashing
-from taskapi.tasks.answers import JSON, over_quota, task_response
+from taskapi.tasks.answers import JSON, not_yours, over_quota, task_response
 from taskapi.tasks.etags import PRIVATE
 from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task, to_json
 
@@ -42,27 +41,20 @@ def _not_found(task_id: uuid.UUID) -> Problem:
     return Problem(404, f"Task {task_id} is not in your trash: it was never deleted, or it has been destroyed.")
 
 
-def _not_yours(task_id: uuid.UUID) -> Problem:
-    return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
-
-
-def _scope(user_id: str) -> str:
-    return hashlib.sha256(f"trash\0{user_id}".encode()).hexdigest()[:24]
-
-
 async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | None = None) -> Response:
     require_owner(user_id, user)
     codec = request.state.cursors
+    scope = codec.scope("trash", user_id)
     params: dict = {"owner_id": user_id, "page_size": limit + 1}
     if cursor:
-        deleted_at, task_id = codec.decode(cursor, _scope(user_id))
+        deleted_at, task_id = codec.decode(cursor, scope)
         params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(task_id))
     async with statement() as session:
         rows = (await session.exec(_NEXT_PAGE if cursor else _FIRST_PAGE, params=params)).mappings().all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = codec.encode(_scope(user_id), [rows[-1]["deleted_at"].isoformat(), str(rows[-1]["id"])])
+        next_cursor = codec.encode(scope, [rows[-1]["deleted_at"].isoformat(), str(rows[-1]["id"])])
     items = [{"task": public_task(row), "deleted_at": row["deleted_at"]} for row in rows]
     return Response(to_json({"items": items, "next_cursor": next_cursor}), media_type=JSON, headers=PRIVATE)
 
@@ -81,7 +73,7 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
             if found is None:
                 raise _not_found(task_id)
             if found.user_id != user_id:
-                raise _not_yours(task_id)
+                raise not_yours(task_id)
             if not found.trashed:
                 # Already restored (an Undo pressed twice): the same answer as the first time.
                 row = (await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().first()
@@ -99,7 +91,7 @@ async def destroy_task(user_id: str, id_: str, user: str) -> Response:
         if (await session.exec(trashing.DESTROY, params={"task_id": task_id, "owner_id": user_id})).first() is None:
             found = await trashing.whose(session, task_id)
             if found is not None and found.user_id != user_id:
-                raise _not_yours(task_id)
+                raise not_yours(task_id)
             raise _not_found(task_id)
     return Response(status_code=204)
 

@@ -1,4 +1,5 @@
-"""What the operations that hand back a task answer: the task with its ETag, or the quota's 409."""
+"""What the operations that hand back a task answer: the task with its ETag, someone else's task's 403, or the
+quota's 409."""
 
 from starlette.responses import Response
 
@@ -21,3 +22,7 @@ def over_quota(quota: int) -> Problem:
         kind="task-quota-exceeded",
         extra={"limit": quota},
     )
+
+
+def not_yours(task_id) -> Problem:
+    return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")

@@ -27,13 +27,26 @@ class CursorCodec:
     def _sign(self, payload: bytes) -> str:
         return _b64(hmac.new(self._key, payload, hashlib.sha256).digest()[:16])
 
+    @staticmethod
+    def scope(*parts: str) -> str:
+        """A short, opaque name for what a cursor belongs to (its kind and owner, say): never the user id itself."""
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
     def encode(self, scope: str, position: list) -> str:
         """`scope` names the user, sort and filters the cursor belongs to; `position` is the last row's key."""
         payload = json.dumps([scope, position], separators=(",", ":")).encode()
         return f"{_b64(payload)}.{self._sign(payload)}"
 
-    def decode(self, cursor: str, scope: str, parameter: str = "cursor", made_by: str = "next_cursor") -> list:
-        """The position; a 400 naming `parameter` if the API did not make it, or made it for another scope."""
+    def decode(
+        self,
+        cursor: str,
+        scope: str,
+        parameter: str = "cursor",
+        made_by: str = "next_cursor",
+        mismatch: str = "belongs to another listing: repeat the same user, sort and filters, or drop it",
+    ) -> list:
+        """The position; a 400 naming `parameter` if the API did not make it, or (`mismatch`) made it for another
+        scope."""
         body, _, signature = cursor.partition(".")
         forged = f"is not a {parameter} this API made; pass {made_by} back unchanged"
         try:
@@ -44,7 +57,5 @@ class CursorCodec:
             raise _bad(parameter, forged)
         cursor_scope, position = json.loads(payload)
         if cursor_scope != scope:
-            if parameter == "cursor":
-                raise _bad(parameter, "belongs to another listing: repeat the same user, sort and filters, or drop it")
-            raise _bad(parameter, f"belongs to another user's {made_by}: use your own")
+            raise _bad(parameter, mismatch)
         return position

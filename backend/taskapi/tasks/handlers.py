@@ -16,7 +16,7 @@ from taskapi.db.session import statement, transaction
 from taskapi.http.problems import Problem, field_error, invalid
 from taskapi.sync import trashing
 from taskapi.tasks import idempotency, recurrence, tags
-from taskapi.tasks.answers import JSON, over_quota, task_response
+from taskapi.tasks.answers import JSON, not_yours, over_quota, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag
 from taskapi.tasks.listing import TaskListing, page
 from taskapi.tasks.models import (
@@ -103,7 +103,7 @@ async def _absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Pr
     if found is None:
         return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
     if found.user_id != user_id:
-        return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
+        return not_yours(task_id)
     if found.trashed:
         return Problem(
             404, f"Task {task_id} is in your trash: restore it (POST /{user_id}/trash/{task_id}/restore) to use it."

@@ -269,10 +269,18 @@ def to_json(value) -> bytes:
 
 TASKS = Task.__table__
 TASK_COUNTS = TaskCount.__table__
+
+
 # What a task answer needs, as plain table columns (not ORM entities: cheaper to build and to execute).
 # psycopg already answers text[] as a list of str; SQLAlchemy's ARRAY would copy it item by item on every row.
-_READ_AS_IS = {"tags": sa.type_coerce(TASKS.c.tags, sa.types.NullType()).label("tags")}
-PUBLIC_COLUMNS = [_READ_AS_IS.get(name, TASKS.c[name]) for name in PUBLIC_FIELDS] + [TASKS.c.version]
+def _public_columns(table: sa.Table) -> list:
+    return [
+        sa.type_coerce(table.c.tags, sa.types.NullType()).label("tags") if name == "tags" else table.c[name]
+        for name in PUBLIC_FIELDS
+    ]
+
+
+PUBLIC_COLUMNS = [*_public_columns(TASKS), TASKS.c.version]
 # What a write reads back: the answer, and what continuing a recurring series needs.
 CHANGED_COLUMNS = [*PUBLIC_COLUMNS, TASKS.c.series_start]
 
@@ -292,7 +300,4 @@ TRASHED_TASKS = sa.Table(
     sa.Index("ix_trashed_tasks_user_id_change_seq", "user_id", "change_seq"),
 )
 DESTROYED_TASKS = DestroyedTask.__table__
-TRASHED_PUBLIC_COLUMNS = [
-    sa.type_coerce(TRASHED_TASKS.c.tags, sa.types.NullType()).label("tags") if name == "tags" else TRASHED_TASKS.c[name]
-    for name in PUBLIC_FIELDS
-] + [TRASHED_TASKS.c.deleted_at]
+TRASHED_PUBLIC_COLUMNS = [*_public_columns(TRASHED_TASKS), TRASHED_TASKS.c.deleted_at]

@@ -3,18 +3,8 @@
 import asyncio
 from collections import Counter
 
-from taskapi.db.session import make_engine
-from taskapi.sync.purge import purge
+from taskapi.sync.purge import purge_once
 
 
 def sweep_now(make_settings, **overrides) -> Counter | None:
-    settings = make_settings(**overrides)
-
-    async def once():
-        engine = make_engine(settings)
-        try:
-            return await purge(engine, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(once())
+    return asyncio.run(purge_once(make_settings(**overrides)))
