@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 from connexion import request
+from sqlalchemy.dialects import postgresql
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
+from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import Problem, field_error, invalid
 from taskapi.sync import trashing
 from taskapi.tasks import idempotency, recurrence, tags
@@ -52,7 +55,8 @@ def _insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
         values["completed_at"] = sa.func.now()
     held = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == values["user_id"]).with_for_update()
     within = sa.select(*values.values()).where(sa.func.coalesce(held.scalar_subquery(), 0) < sa.bindparam("quota"))
-    return sa.insert(TASKS).from_select(list(values), within).returning(*CHANGED_COLUMNS)
+    # include_defaults=False: the id, version and timestamps come from the columns' server defaults.
+    return sa.insert(TASKS).from_select(list(values), within, include_defaults=False).returning(*CHANGED_COLUMNS)
 
 
 # What a change may set from the row itself, in the same statement (SET reads the row as it was): completing
@@ -115,20 +119,30 @@ async def _absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Pr
     )
 
 
-def _guarded(statement, task_uuid: uuid.UUID, condition: Condition | None):
-    """Add the If-Match condition to the statement: it then changes the row only at a matching version."""
+_MATCHING_VERSION = TASKS.c.version == sa.any_(sa.bindparam("if_match_versions", type_=postgresql.ARRAY(sa.Integer)))
+
+
+@functools.lru_cache(maxsize=256)
+def _only_at_matching_version(statement):
+    return statement.where(_MATCHING_VERSION)
+
+
+def _guarded(statement, params: dict, task_uuid: uuid.UUID, condition: Condition | None):
+    """Add the If-Match condition to the statement (and its versions to `params`): it then changes the row only
+    at a matching version."""
     if condition is None or condition.any:
         return statement
-    return statement.where(TASKS.c.version.in_(condition.versions_of(task_uuid)))
+    params["if_match_versions"] = condition.versions_of(task_uuid)
+    return _only_at_matching_version(statement)
 
 
 async def _write(session: AsyncSession, change, params: dict | None = None):
     """Run an INSERT or UPDATE … RETURNING. The database holds the rule that a recurring task has a due date
     (ck_tasks_recurrence_due), for creates and edits alike; breaking it is the client's mistake, a 400."""
     try:
-        return (await session.exec(change, params=params)).mappings().first()
-    except sa.exc.IntegrityError as error:
-        if getattr(error.orig.diag, "constraint_name", None) == "ck_tasks_recurrence_due":
+        return await fetch_first(session, change, params)
+    except psycopg.errors.CheckViolation as error:
+        if error.diag.constraint_name == "ck_tasks_recurrence_due":
             raise invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")]) from None
         raise
 
@@ -180,7 +194,7 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
     params.update(task_id=task_uuid, owner_id=user_id)
     # Completing may continue a recurring series: two more statements, which must commit with this one.
     async with transaction() if "completed" in values else statement() as session:
-        row = await _write(session, _guarded(_update(shape), task_uuid, condition), params)
+        row = await _write(session, _guarded(_update(shape), params, task_uuid, condition), params)
         if row is None:
             raise await _absent(session, user_id, task_uuid)
         if "completed" in values:
@@ -249,7 +263,7 @@ async def list_tasks(
     codec = request.state.cursors
     query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
     async with statement() as session:
-        rows = (await session.exec(query, params=params)).mappings().all()
+        rows = await fetch_all(session, query, params)
     rows, next_cursor = page(listing, rows, codec)
     body = to_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor})
     return Response(body, media_type=JSON, headers=PRIVATE)
@@ -259,7 +273,7 @@ async def get_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid = uuid.UUID(id_)
     async with statement() as session:
-        row = (await session.exec(_READ, params={"task_id": task_uuid, "owner_id": user_id})).mappings().first()
+        row = await fetch_first(session, _READ, {"task_id": task_uuid, "owner_id": user_id})
         if row is None:
             raise await _absent(session, user_id, task_uuid)
     header = request.headers.get("if-none-match")
@@ -297,11 +311,9 @@ async def complete_task(user_id: str, id_: str, user: str, body: dict | None = N
 async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid, condition = uuid.UUID(id_), _if_match()
+    params = {"task_id": task_uuid, "owner_id": user_id}
+    move = trashing.moving_to_trash(_guarded(_DELETE, params, task_uuid, condition))
     async with statement() as session:
-        deleted = await session.exec(
-            trashing.moving_to_trash(_guarded(_DELETE, task_uuid, condition)),
-            params={"task_id": task_uuid, "owner_id": user_id},
-        )
-        if deleted.first() is None:
+        if await fetch_first(session, move, params) is None:
             raise await _absent(session, user_id, task_uuid)
     return Response(status_code=204)
