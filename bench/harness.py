@@ -22,7 +22,10 @@ RESULTS = ROOT / "bench" / "results"
 
 def fresh_database() -> str:
     sys.path.insert(0, str(BACKEND))
-    from taskapi.db.embedded import embedded_database
+    try:
+        from taskapi.db.embedded import embedded_database
+    except ModuleNotFoundError:  # a checkout from before taskapi/db/ (BENCH_BACKEND at 1.1.0, the "before" figures)
+        from taskapi.localdb import embedded_database
 
     from taskapi.cli import migrate
 
