@@ -127,6 +127,11 @@ def _only_at_matching_version(statement):
     return statement.where(_MATCHING_VERSION)
 
 
+@functools.lru_cache(maxsize=256)
+def _unless_recurring(change):
+    return change.where(TASKS.c.recurrence.is_(None))
+
+
 def _guarded(statement, params: dict, task_uuid: uuid.UUID, condition: Condition | None):
     """Add the If-Match condition to the statement (and its versions to `params`): it then changes the row only
     at a matching version."""
@@ -192,12 +197,21 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
     shape = tuple((name, value.name if isinstance(value, _FromRow) else None) for name, value in values.items())
     params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, _FromRow)}
     params.update(task_id=task_uuid, owner_id=user_id)
-    # Completing may continue a recurring series: two more statements, which must commit with this one.
-    async with transaction() if "completed" in values else statement() as session:
-        row = await _write(session, _guarded(_update(shape), params, task_uuid, condition), params)
+    change = _guarded(_update(shape), params, task_uuid, condition)
+    completing = "completed" in values
+    if completing:
+        # Most tasks do not recur: one statement in autocommit changes such a task, and leaves alone a recurring
+        # one, whose completion may continue its series in a transaction (below).
+        async with statement() as session:
+            row = await _write(session, _unless_recurring(change), params)
+        if row is not None:
+            return task_response(row)
+    # Completing a recurring task may continue its series: two more statements, which must commit with this one.
+    async with transaction() if completing else statement() as session:
+        row = await _write(session, change, params)
         if row is None:
             raise await _absent(session, user_id, task_uuid)
-        if "completed" in values:
+        if completing:
             row = await _continue_series(session, row)
     return task_response(row)
 
