@@ -5,9 +5,8 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.sync.changes import changes_since, position, token
-from taskapi.tasks.answers import JSON
-from taskapi.tasks.etags import PRIVATE
-from taskapi.tasks.models import public_task, to_json
+from taskapi.tasks.answers import private_json
+from taskapi.tasks.models import public_task
 
 
 async def list_changes(user_id: str, user: str, since: str | None = None, limit: int = 100) -> Response:
@@ -21,4 +20,4 @@ async def list_changes(user_id: str, user: str, since: str | None = None, limit:
         for row in changes
     ]
     body = {"items": items, "next_since": token(codec, user_id, next_seq), "has_more": more}
-    return Response(to_json(body), media_type=JSON, headers=PRIVATE)
+    return private_json(body)

@@ -12,9 +12,8 @@ from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement
 from taskapi.http.problems import Problem, unavailable
 from taskapi.sync import trashing
-from taskapi.tasks.answers import JSON, not_yours, over_quota, task_response
-from taskapi.tasks.etags import PRIVATE
-from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task, to_json
+from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
+from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task
 
 
 def _page_statement(after: bool) -> sa.Select:
@@ -56,7 +55,7 @@ async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | Non
         rows = rows[:limit]
         next_cursor = codec.encode(scope, [rows[-1]["deleted_at"].isoformat(), str(rows[-1]["id"])])
     items = [{"task": public_task(row), "deleted_at": row["deleted_at"]} for row in rows]
-    return Response(to_json({"items": items, "next_cursor": next_cursor}), media_type=JSON, headers=PRIVATE)
+    return private_json({"items": items, "next_cursor": next_cursor})
 
 
 async def restore_task(user_id: str, id_: str, user: str) -> Response:

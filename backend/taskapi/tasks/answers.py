@@ -1,5 +1,5 @@
-"""What the operations that hand back a task answer: the task with its ETag, someone else's task's 403, or the
-quota's 409."""
+"""What the operations answer: a task with its ETag, a page or feed as private JSON, someone else's task's 403,
+or the quota's 409."""
 
 from starlette.responses import Response
 
@@ -13,6 +13,11 @@ JSON = "application/json"
 def task_response(row, status: int = 200, headers: dict | None = None) -> Response:
     headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
     return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
+
+
+def private_json(body) -> Response:
+    """A JSON body meant for its user only (pages of tasks, the trash, the feed)."""
+    return Response(to_json(body), media_type=JSON, headers=PRIVATE)
 
 
 def over_quota(quota: int) -> Problem:

@@ -19,7 +19,7 @@ from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import Problem, field_error, invalid
 from taskapi.sync import trashing
 from taskapi.tasks import idempotency, recurrence, tags
-from taskapi.tasks.answers import JSON, not_yours, over_quota, task_response
+from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag
 from taskapi.tasks.listing import TaskListing, page
 from taskapi.tasks.models import (
@@ -279,8 +279,7 @@ async def list_tasks(
     async with statement() as session:
         rows = await fetch_all(session, query, params)
     rows, next_cursor = page(listing, rows, codec)
-    body = to_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor})
-    return Response(body, media_type=JSON, headers=PRIVATE)
+    return private_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor})
 
 
 async def get_task(user_id: str, id_: str, user: str) -> Response:
