@@ -36,6 +36,10 @@ _FIRST_PAGE, _NEXT_PAGE = _page_statement(after=False), _page_statement(after=Tr
 _ATTEMPTS = 5
 
 
+def _position(row) -> list:
+    return [row["deleted_at"].isoformat(), str(row["id"])]
+
+
 def _not_found(task_id: uuid.UUID) -> Problem:
     return Problem(404, f"Task {task_id} is not in your trash: it was never deleted, or it has been destroyed.")
 
@@ -50,10 +54,7 @@ async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | Non
         params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(task_id))
     async with statement() as session:
         rows = (await session.exec(_NEXT_PAGE if cursor else _FIRST_PAGE, params=params)).mappings().all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = codec.encode(scope, [rows[-1]["deleted_at"].isoformat(), str(rows[-1]["id"])])
+    rows, next_cursor = codec.page(rows, limit, lambda: scope, _position)
     items = [{"task": public_task(row), "deleted_at": row["deleted_at"]} for row in rows]
     return private_json({"items": items, "next_cursor": next_cursor})
 

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 
 from taskapi.http.problems import field_error, invalid
 
@@ -36,6 +37,14 @@ class CursorCodec:
         """`scope` names the user, sort and filters the cursor belongs to; `position` is the last row's key."""
         payload = json.dumps([scope, position], separators=(",", ":")).encode()
         return f"{_b64(payload)}.{self._sign(payload)}"
+
+    def page(self, rows: list, limit: int, scope: Callable[[], str], position: Callable) -> tuple[list, str | None]:
+        """Rows read one beyond `limit`: the page, and the cursor past its last row (None on the last page). The
+        scope is asked for only when there is a next page."""
+        if len(rows) <= limit:
+            return rows, None
+        rows = rows[:limit]
+        return rows, self.encode(scope(), position(rows[-1]))
 
     def decode(
         self,

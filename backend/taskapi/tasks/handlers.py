@@ -21,7 +21,7 @@ from taskapi.sync import trashing
 from taskapi.tasks import idempotency, recurrence, tags
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag
-from taskapi.tasks.listing import TaskListing, page
+from taskapi.tasks.listing import TaskListing
 from taskapi.tasks.models import (
     CHANGED_COLUMNS,
     DUE_NEVER,
@@ -278,7 +278,7 @@ async def list_tasks(
     query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
     async with statement() as session:
         rows = await fetch_all(session, query, params)
-    rows, next_cursor = page(listing, rows, codec)
+    rows, next_cursor = codec.page(rows, listing.limit, lambda: listing.scope, listing.position)
     return private_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor})
 
 

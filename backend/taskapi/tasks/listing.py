@@ -13,7 +13,6 @@ from sqlalchemy.dialects import postgresql
 
 from taskapi.http.problems import field_error, invalid
 from taskapi.http.validation import RFC3339_MESSAGE
-from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, REMIND_DESC_SORT_KEY, REMIND_SORT_KEY, TASKS
 
 # Each sort key is served by an index on (user_id, key, id); see migrations 0001, 0002 and 0004.
@@ -140,11 +139,3 @@ class TaskListing:
     def position(row) -> list:
         key = row["sort_key"]
         return [key.isoformat() if isinstance(key, datetime) else key, str(row["id"])]
-
-
-def page(listing: TaskListing, rows: list, codec: CursorCodec) -> tuple[list, str | None]:
-    """The page's rows and the cursor for the next one (None on the last page)."""
-    if len(rows) <= listing.limit:
-        return rows, None
-    rows = rows[: listing.limit]
-    return rows, codec.encode(listing.scope, listing.position(rows[-1]))
