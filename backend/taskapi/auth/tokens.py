@@ -2,7 +2,6 @@
 
 import binascii
 import hashlib
-import json
 import math
 import time
 
@@ -11,6 +10,7 @@ from connexion.lifecycle import ConnexionRequest
 from jwt.utils import base64url_decode
 
 from taskapi.auth.jwks import ASYMMETRIC_ALGS, JwksCache
+from taskapi.http import strict_json
 from taskapi.http.observability import note_user
 from taskapi.http.problems import Problem, unauthorized
 from taskapi.settings import Settings
@@ -25,23 +25,8 @@ KEY_LOCATORS = ("jku", "x5u", "jwk", "x5c")
 TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    names = [name for name, _ in pairs]
-    if len(set(names)) != len(names):
-        raise _DuplicateKey(next(name for name in names if names.count(name) > 1))
-    return dict(pairs)
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not JSON")
-
-
 def _decoded(segment: str) -> dict:
-    value = json.loads(base64url_decode(segment), object_pairs_hook=_unique_keys, parse_constant=_refuse_constant)
+    value = strict_json.loads(base64url_decode(segment))
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
     return value
@@ -53,8 +38,8 @@ def _strict_parts(token: str) -> tuple[dict, dict]:
     try:
         header_part, claims_part, _signature = token.split(".")
         return _decoded(header_part), _decoded(claims_part)
-    except _DuplicateKey as error:
-        raise unauthorized(f"The token repeats the JSON key `{error}`; a JWT's keys are unique.") from None
+    except strict_json.DuplicateKey as error:
+        raise unauthorized(f"The token repeats the JSON key `{error.name}`; a JWT's keys are unique.") from None
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise unauthorized("The bearer token is not a well-formed JWT.") from None
 

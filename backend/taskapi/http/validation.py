@@ -14,6 +14,7 @@ from jsonschema.validators import extend
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskapi.http import strict_json
 from taskapi.http.problems import Problem, field_error, invalid, too_large
 
 # A Better Auth token is about 1 KB; browsers send a few more headers. Proxies commonly allow 8 to 32 KB.
@@ -101,10 +102,9 @@ class BodyValidator(JSONRequestBodyValidator):
             message = f"is not valid UTF-8 (bad byte at position {error.start})"
             raise invalid([field_error("body", "", message)]) from None
         try:
-            body = json.loads(text)
-        except json.JSONDecodeError as error:
-            message = f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-            raise invalid([field_error("body", "", message)]) from None
+            body = strict_json.loads(text)
+        except strict_json.StrictJsonError as error:
+            raise invalid([field_error("body", "", str(error))]) from None
         try:
             # A lone "\\ud800" escape decodes to a string that UTF-8 (and so Postgres) cannot hold.
             json.dumps(body, ensure_ascii=False).encode("utf-8")
