@@ -199,11 +199,13 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
     params.update(task_id=task_uuid, owner_id=user_id)
     change = _guarded(_update(shape), params, task_uuid, condition)
     completing = "completed" in values
-    if completing:
-        # Most tasks do not recur: one statement in autocommit changes such a task, and leaves alone a recurring
-        # one, whose completion may continue its series in a transaction (below).
+    if completing and values.get("recurrence") is None:
+        # Most tasks do not recur after the change: one statement in autocommit changes such a task. What recurs
+        # afterwards (a rule kept from the row, or one this change sets, which skips this path) may continue its
+        # series, in a transaction (below). A change that ends the rule leaves nothing to continue.
+        fast = change if "recurrence" in values else _unless_recurring(change)
         async with statement() as session:
-            row = await _write(session, _unless_recurring(change), params)
+            row = await _write(session, fast, params)
         if row is not None:
             return task_response(row)
     # Completing a recurring task may continue its series: two more statements, which must commit with this one.

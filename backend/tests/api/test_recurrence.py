@@ -169,3 +169,53 @@ def test_a_recurrence_needs_a_due_date(alice):
     added = alice.client.put(f"/{alice.id}/tasks/{undated['id']}", json={"recurrence": {"rule": "FREQ=DAILY"}})
     assert added.status_code == 400
     assert alice.client.get(f"/{alice.id}/tasks/{task['id']}").json()["due_at"] == "2099-01-01T00:00:00Z"
+
+
+DAILY = {"rule": "FREQ=DAILY", "timezone": "UTC"}
+
+
+def _next_due(user, done: dict) -> datetime:
+    assert done["next_occurrence_id"], done
+    return _at(user.client.get(f"/{user.id}/tasks/{done['next_occurrence_id']}").json()["due_at"])
+
+
+@pytest.mark.parametrize("make_recurring_with", ["put", "create"])
+def test_a_completion_that_starts_a_series_continues_it(alice, make_recurring_with):
+    """Issue 18, item 6: PUT completed + recurrence on a task that did not recur used to take the one-statement
+    path (guarded on the old row's recurrence) and never start the series."""
+    due = datetime(2031, 3, 4, 9, tzinfo=UTC)
+    body = {"completed": True, "due_at": due.isoformat(), "recurrence": DAILY}
+    if make_recurring_with == "put":
+        task = alice.create("Water the plants")
+        done = alice.client.put(f"/{alice.id}/tasks/{task['id']}", json=body).json()
+    else:
+        done = alice.create("Water the plants", **body)
+    assert done["completed"] is True and done["recurrence"] == DAILY
+    assert _next_due(alice, done) == due + timedelta(days=1)
+
+
+def test_every_mix_of_completion_with_recurrence_and_due_changes(alice):
+    due = datetime(2031, 3, 4, 9, tzinfo=UTC)
+    later = due + timedelta(days=10)
+
+    recurring = alice.create("Daily", due_at=due.isoformat(), recurrence=DAILY)
+    moved = alice.client.put(
+        f"/{alice.id}/tasks/{recurring['id']}", json={"completed": True, "due_at": later.isoformat()}
+    )
+    assert _next_due(alice, moved.json()) == later + timedelta(days=1)
+
+    recurring = alice.create("Daily", due_at=due.isoformat(), recurrence=DAILY)
+    ended = alice.client.put(f"/{alice.id}/tasks/{recurring['id']}", json={"completed": True, "recurrence": None})
+    assert ended.json()["completed"] is True and ended.json()["next_occurrence_id"] is None
+
+    dated = alice.create("Dated", due_at=due.isoformat())
+    started = alice.client.put(f"/{alice.id}/tasks/{dated['id']}", json={"completed": True, "recurrence": DAILY})
+    assert _next_due(alice, started.json()) == due + timedelta(days=1)
+
+    weekly = {"rule": "FREQ=WEEKLY", "timezone": "UTC"}
+    recurring = alice.create("Daily", due_at=due.isoformat(), recurrence=DAILY)
+    changed = alice.client.put(f"/{alice.id}/tasks/{recurring['id']}", json={"completed": True, "recurrence": weekly})
+    assert _next_due(alice, changed.json()) == due + timedelta(weeks=1)
+
+    plain = alice.create("Plain")
+    assert alice.client.put(f"/{alice.id}/tasks/{plain['id']}", json={"completed": True}).json()["completed"] is True
