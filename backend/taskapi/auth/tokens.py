@@ -76,11 +76,6 @@ class TokenVerifier:
             return "not used"
         return "ok" if await self._jwks.ready() else "unreachable (no signing key fetched yet)"
 
-    def knows(self, token: str) -> bool:
-        """Whether this token was verified here and has not expired: no signature to check again."""
-        cached = self._verified.get(hashlib.blake2b(token.encode(), digest_size=16).digest())
-        return cached is not None and time.time() <= cached[1] + self._leeway
-
     async def verify(self, token: str) -> tuple[str, float]:
         """The token's user id (`sub`) and expiry (`exp`), or a 401/503 problem saying why not."""
         digest = hashlib.blake2b(token.encode(), digest_size=16).digest()

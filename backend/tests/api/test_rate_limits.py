@@ -50,10 +50,14 @@ def test_one_user_flooding_gets_429s_with_headers_while_another_is_served(limite
     assert served.status_code == 200, "one user's flood does not limit another"
 
 
-def test_forged_tokens_are_limited_per_address_before_their_signature_is_checked(limited, issuer):
+def _forged(user: str) -> dict:
+    return {"Authorization": f"Bearer {hs256_token(user, secret='x' * 40)}"}
+
+
+def test_forged_tokens_are_limited_per_address_and_valid_ones_never_are(limited, issuer):
     user, client = _user(limited, issuer)
     with client:
-        assert client.get(f"/{user}/tasks").status_code == 200  # this token is now known to the worker
+        assert client.get(f"/{user}/tasks").status_code == 200
         # Valid new tokens from one address (a server calling for many users) are never counted.
         for _ in range(UNAUTHENTICATED_BURST + 2):
             other = "rl" + uuid.uuid4().hex
@@ -61,15 +65,47 @@ def test_forged_tokens_are_limited_per_address_before_their_signature_is_checked
                 client.get(f"/{other}/tasks", headers={"Authorization": f"Bearer {issuer.token(other)}"}).status_code
                 == 200
             )
-        forged = [
-            client.get(f"/{user}/tasks", headers={"Authorization": f"Bearer {hs256_token(user, secret='x' * 40)}"})
-            for _ in range(UNAUTHENTICATED_BURST + 2)
-        ]
+        forged = [client.get(f"/{user}/tasks", headers=_forged(user)) for _ in range(UNAUTHENTICATED_BURST + 2)]
         statuses = [answer.status_code for answer in forged]
         assert statuses == [401] * UNAUTHENTICATED_BURST + [429] * 2
         assert forged[-1].headers["ratelimit-policy"] == '"unauthenticated";q=60;w=60'
         assert "retry-after" in forged[-1].headers
+        no_token = client.get(f"/{user}/tasks", headers={"Authorization": ""})
+        assert no_token.status_code == 429, "no token at all is limited by address too"
         assert client.get(f"/{user}/tasks").status_code == 200, "a known token still gets in"
+        # Issue 18, item 1: a user never seen before, from the address over its limit, is not refused for it.
+        newcomer = "rl" + uuid.uuid4().hex
+        welcome = client.get(f"/{newcomer}/tasks", headers={"Authorization": f"Bearer {issuer.token(newcomer)}"})
+        assert welcome.status_code == 200, welcome.text
+
+
+def test_someone_elses_forged_tokens_never_lock_out_valid_users_of_the_address(database_url):
+    """Issue 18, item 1, across two workers: 200 forged tokens from one address get 401s then 429s; five new
+    valid users from that same address are then all served."""
+    env = {
+        "BETTER_AUTH_SECRET": SHARED_SECRET,
+        "WEB_CONCURRENCY": "2",
+        "RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE": "20",
+        "RATE_LIMIT_UNAUTHENTICATED_BURST": "20",
+    }
+    process, base = start_service(database_url, **env)
+    fresh_connections = httpx.Limits(max_keepalive_connections=0)  # alternate between the workers
+    try:
+        with httpx.Client(base_url=base, limits=fresh_connections) as client:
+            victim = "rl" + uuid.uuid4().hex
+            statuses = [client.get(f"/{victim}/tasks", headers=_forged(victim)).status_code for _ in range(200)]
+            newcomers = ["rl" + uuid.uuid4().hex for _ in range(5)]
+            served = [
+                client.get(f"/{user}/tasks", headers={"Authorization": f"Bearer {hs256_token(user)}"}).status_code
+                for user in newcomers
+            ]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert set(statuses) == {401, 429} and statuses[0] == 401 and statuses[-1] == 429, statuses
+    # 20 for the address, give or take what the other worker let through within one sync.
+    assert 20 <= statuses.count(401) <= 45, statuses.count(401)
+    assert served == [200] * 5
 
 
 def test_the_limit_holds_for_two_workers_together(database_url):
