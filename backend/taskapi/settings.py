@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(10, ge=1, le=100)
     # Under a burst, requests queue for a connection instead of failing; past this they get a 503.
     db_pool_timeout: float = Field(10.0, gt=0, le=60, description="Seconds to wait for a free connection.")
+    # How this service's connections appear in pg_stat_activity (each worker holds DB_POOL_SIZE of them, one
+    # LISTEN connection while it serves live events, and one maintenance connection for sweeps and readiness).
+    db_application_name: str = Field("taskapi", min_length=1, max_length=63, pattern=r"^[\x20-\x7e]+$")
     db_connect_timeout: int = Field(3, ge=2, le=30, description="Seconds one connection attempt may take.")
     db_connect_budget: float = Field(
         4.0, gt=0, le=60, description="Seconds to keep retrying a connection (a cold Neon compute) before a 503."

@@ -57,6 +57,7 @@ def _connector(settings: Settings):
                     # Neon's pooled endpoint is PgBouncer in transaction mode: no server-side prepared statements.
                     prepare_threshold=None,
                     connect_timeout=max(2, min(settings.db_connect_timeout, int(remaining))),
+                    application_name=settings.db_application_name,
                 )
             except psycopg.OperationalError as error:
                 if deadline - time.monotonic() < delay:
@@ -85,14 +86,17 @@ def _closed_while_idle(dbapi_connection, _record, _proxy) -> None:
 
 
 def make_engine(settings: Settings, **options) -> AsyncEngine:
+    options = {
+        "pool_size": settings.db_pool_size,
+        # No limit of its own: `Database.slots` keeps checkouts within pool_size, and checkouts skip the timed
+        # wait (a task per checkout) a bounded overflow would make.
+        "max_overflow": -1,
+        **options,
+    }
     engine = create_async_engine(
         sqlalchemy_url(settings.database_url),
         **options,
         async_creator=_connector(settings),
-        pool_size=settings.db_pool_size,
-        # No limit of its own: `Database.slots` keeps requests' checkouts within pool_size (only /readyz may add
-        # one, briefly), and checkouts skip the timed wait (a task per checkout) a bounded overflow would make.
-        max_overflow=-1,
         pool_recycle=300,
         # Error messages and logs never carry statement parameters: titles and descriptions are the users'.
         hide_parameters=True,
@@ -101,8 +105,20 @@ def make_engine(settings: Settings, **options) -> AsyncEngine:
     return engine
 
 
+# Readiness probes a worker's database at most this often; probes arriving meanwhile share the last answer.
+PROBE_EVERY_SECONDS = 1.0
+PROBE_TIMEOUT_SECONDS = 3
+_PROBE = sa.text("SELECT 1")
+
+
 class Database:
-    """One per worker: the engine, the same pool lent in autocommit, and a fair queue in front of the pool."""
+    """One per worker: the engine, the same pool lent in autocommit, a fair queue in front of the pool, and one
+    maintenance connection.
+
+    A worker's connection budget is DB_POOL_SIZE (every request and the rate limiter's sync wait for one of
+    `slots`), plus the LISTEN connection of live events (taskapi/sync/hub.py), plus the maintenance connection
+    (sweeps and readiness probes, which must never take a request's connection nor open more).
+    """
 
     def __init__(self, settings: Settings) -> None:
         # The pool's connections stay in autocommit, which most requests use. Switching a connection's mode costs
@@ -114,9 +130,29 @@ class Database:
         # woken for, and that waiter goes back to the end; under load some requests starved for a second.
         self.slots = asyncio.Semaphore(settings.db_pool_size)
         self.wait_seconds = settings.db_pool_timeout
+        self.maintenance_engine = make_engine(settings, pool_size=1, max_overflow=0, pool_timeout=PROBE_TIMEOUT_SECONDS)
+        self._probe: asyncio.Future[str] | None = None
+        self._probed_at = float("-inf")
+
+    async def probe(self) -> str:
+        """ "ok" if the database answers, else why not; sent at most once a second, whoever asks."""
+        if self._probe is None or (self._probe.done() and time.monotonic() - self._probed_at >= PROBE_EVERY_SECONDS):
+            self._probed_at = time.monotonic()
+            self._probe = asyncio.ensure_future(self._select_one())
+        # Shielded: a prober that gives up does not cancel the answer others are waiting for.
+        return await asyncio.shield(self._probe)
+
+    async def _select_one(self) -> str:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), self.maintenance_engine.connect() as connection:
+                await connection.execute(_PROBE)
+        except Exception as error:
+            return f"unreachable ({type(error).__name__})"
+        return "ok"
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.maintenance_engine.dispose()
 
 
 @asynccontextmanager

@@ -91,6 +91,7 @@ class ChangeHub:
 
     def __init__(self, settings: Settings) -> None:
         self._conninfo = libpq_conninfo(settings.database_url_direct or settings.database_url)
+        self._application_name = settings.db_application_name
         self._streams_per_user = settings.event_streams_per_user
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._listening = asyncio.Event()
@@ -162,7 +163,7 @@ class ChangeHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=5
+                    self._conninfo, autocommit=True, connect_timeout=5, application_name=self._application_name
                 ) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     await self._renew(connection)
