@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     jwt_max_lifetime_seconds: int = Field(86400, ge=60, le=30 * 86400)
     jwks_fetch_timeout: float = Field(3.0, gt=0, le=3)
     jwks_min_refetch_interval: float = Field(30.0, ge=0)
+    # The key set is fetched again this often (or as the issuer's shorter Cache-Control max-age says), so that a
+    # key the issuer retires stops verifying, remembered tokens included, within this period.
+    jwks_refresh_seconds: float = Field(300.0, ge=1, le=86400)
 
     cursor_secret: str | None = Field(None, repr=False, description="Signs page cursors; shared by all replicas.")
 

@@ -54,6 +54,7 @@ class TokenVerifier:
                 settings.jwks_url,
                 timeout=settings.jwks_fetch_timeout,
                 min_refetch_interval=settings.jwks_min_refetch_interval,
+                refresh_seconds=settings.jwks_refresh_seconds,
             )
             if settings.jwks_url
             else None
@@ -63,8 +64,8 @@ class TokenVerifier:
         self._leeway = settings.jwt_leeway_seconds
         self._max_lifetime = settings.jwt_max_lifetime_seconds
         self._required = ["exp", "sub"] + (["iss"] if self._issuer else []) + (["aud"] if self._audience else [])
-        # digest of token → (user id, exp); insertion order makes eviction oldest-first.
-        self._verified: dict[bytes, tuple[str, float]] = {}
+        # digest of token → (user id, exp, kid of its JWKS key or None); insertion order makes eviction oldest-first.
+        self._verified: dict[bytes, tuple[str, float, str | None]] = {}
 
     async def close(self) -> None:
         if self._jwks:
@@ -80,15 +81,19 @@ class TokenVerifier:
         """The token's user id (`sub`) and expiry (`exp`), or a 401/503 problem saying why not."""
         digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
         cached = self._verified.get(digest)
-        if cached is not None and time.time() <= cached[1] + self._leeway:
-            return cached
-        subject, expires = await self._verify_signature_and_claims(token)
+        if cached is not None and self._still_valid(*cached):
+            return cached[0], cached[1]
+        subject, expires, kid = await self._verify_signature_and_claims(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]
-        self._verified[digest] = (subject, expires)
+        self._verified[digest] = (subject, expires, kid)
         return subject, expires
 
-    async def _verify_signature_and_claims(self, token: str) -> tuple[str, float]:
+    def _still_valid(self, _subject: str, expires: float, kid: str | None) -> bool:
+        """A remembered token holds until it expires, or until the issuer stops listing its key."""
+        return time.time() <= expires + self._leeway and (kid is None or self._jwks.knows(kid))
+
+    async def _verify_signature_and_claims(self, token: str) -> tuple[str, float, str | None]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise unauthorized(f"The token is longer than {MAX_TOKEN_LENGTH} characters; it is not one of ours.")
         header, unverified = _strict_parts(token)
@@ -122,7 +127,7 @@ class TokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not 0 < len(subject) <= USER_ID_MAX_LENGTH:
             raise unauthorized("The token's `sub` is not a user id.")
-        return subject, float(claims["exp"])
+        return subject, float(claims["exp"]), (header.get("kid") if alg in ASYMMETRIC_ALGS else None)
 
     def _check_shape(self, header: dict, claims: dict) -> None:
         """What no token of Better Auth's has, refused before any key is looked up."""

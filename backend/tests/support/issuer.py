@@ -39,6 +39,8 @@ class Issuer:
         self.keys = [SigningKey("EdDSA"), SigningKey("ES256"), SigningKey("RS256")]
         self.down = False
         self.fetches = 0
+        # What the JWKS answer's Cache-Control says, if anything.
+        self.cache_control: str | None = None
         issuer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +53,8 @@ class Issuer:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                if issuer.cache_control:
+                    self.send_header("Cache-Control", issuer.cache_control)
                 self.end_headers()
                 self.wfile.write(body)
 
