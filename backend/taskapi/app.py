@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             yield {
                 "db": database,
                 "verifier": verifier,
-                "cursors": CursorCodec(settings.cursor_key),
+                "cursors": CursorCodec(settings.cursor_keys),
                 "settings": settings,
                 "hub": hub,
                 **({"limiter": limiter} if limiter else {}),

@@ -9,7 +9,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from taskapi.auth.local import auth_is_configured, enable_local_auth, local_token
+from taskapi.auth.local import auth_is_configured, enable_local_auth, enable_local_cursor_secret, local_token
 from taskapi.http.logs import LOG_CONFIG
 from taskapi.settings import SettingsError, load_settings
 
@@ -48,6 +48,8 @@ def run() -> None:
     local_mode = embedded and not auth_is_configured()
     if local_mode:
         enable_local_auth()
+    if embedded:
+        enable_local_cursor_secret()
     try:
         load_settings()
     except SettingsError as error:

@@ -80,7 +80,10 @@ class Settings(BaseSettings):
     # key the issuer retires stops verifying, remembered tokens included, within this period.
     jwks_refresh_seconds: float = Field(300.0, ge=1, le=86400)
 
-    cursor_secret: str | None = Field(None, repr=False, description="Signs page cursors; shared by all replicas.")
+    # Signs page cursors and sync positions; shared by all replicas. During a rotation, the old one goes in
+    # CURSOR_SECRET_PREVIOUS: what it signed still verifies, and everything new is signed with CURSOR_SECRET.
+    cursor_secret: str | None = Field(None, repr=False)
+    cursor_secret_previous: str | None = Field(None, repr=False)
 
     cors_origins: str = Field("", description="Comma-separated origins allowed to call from a browser.")
 
@@ -97,7 +100,7 @@ class Settings(BaseSettings):
             raise SettingsError(f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL")
         return value
 
-    @field_validator("better_auth_secret")
+    @field_validator("better_auth_secret", "cursor_secret", "cursor_secret_previous")
     @classmethod
     def _secret_is_strong(cls, value: str | None) -> str | None:
         if value is None:
@@ -105,7 +108,8 @@ class Settings(BaseSettings):
         if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
             raise SettingsError(
                 f"must be a random string of at least {MIN_SECRET_LENGTH} "
-                "characters (e.g. `openssl rand -base64 32`), the same one the Next.js app uses"
+                "characters (e.g. `openssl rand -base64 32`), the same on every replica (and for BETTER_AUTH_SECRET, "
+                "in the Next.js app)"
             )
         return value
 
@@ -123,6 +127,11 @@ class Settings(BaseSettings):
                     "The JWKS URL (BETTER_AUTH_URL or JWT_JWKS_URL) must use https:// unless it is "
                     f"on this machine; got {self.jwks_url}"
                 )
+        if self.jwks_url and not self.cursor_secret:
+            raise SettingsError(
+                "CURSOR_SECRET is required with BETTER_AUTH_URL (JWKS mode): page cursors and sync positions are "
+                "signed with it, and every replica must share it (e.g. `openssl rand -base64 32`)"
+            )
         return self
 
     @field_validator("cors_origins")
@@ -139,9 +148,12 @@ class Settings(BaseSettings):
         return [part.strip().rstrip("/") for part in self.cors_origins.split(",") if part.strip()]
 
     @cached_property
-    def cursor_key(self) -> bytes:
-        """Page cursors are signed with CURSOR_SECRET, else with a secret every replica already shares."""
-        return (self.cursor_secret or self.better_auth_secret or self.database_url).encode()
+    def cursor_keys(self) -> tuple[bytes, ...]:
+        """The keys of page cursors and sync positions, the signing one first: CURSOR_SECRET (and
+        CURSOR_SECRET_PREVIOUS), else the shared secret, which every replica already has. Never a key derived
+        from DATABASE_URL, whose password an operator rotates."""
+        first = self.cursor_secret or self.better_auth_secret
+        return tuple(secret.encode() for secret in (first, self.cursor_secret_previous) if secret)
 
     @cached_property
     def jwks_url(self) -> str | None:

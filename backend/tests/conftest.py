@@ -11,7 +11,7 @@ import pytest
 from taskapi.cli import migrate
 from taskapi.db.session import sqlalchemy_url
 from taskapi.settings import Settings
-from tests.support.issuer import ISSUER, METRICS_TOKEN, SHARED_SECRET, Issuer
+from tests.support.issuer import CURSOR_SECRET, ISSUER, METRICS_TOKEN, SHARED_SECRET, Issuer
 from tests.support.live_server import LiveServer
 
 
@@ -69,6 +69,7 @@ def make_settings(database_url: str, direct_database_url: str, issuer: Issuer) -
             "better_auth_url": ISSUER,
             "jwt_jwks_url": issuer.url + "/api/auth/jwks",
             "better_auth_secret": SHARED_SECRET,
+            "cursor_secret": CURSOR_SECRET,
             "jwt_issuer": None,
             "jwt_audience": None,
             "validate_responses": True,

@@ -57,7 +57,15 @@ def token(codec: CursorCodec, user_id: str, seq: int) -> str:
 
 def position(codec: CursorCodec, user_id: str, since: str, parameter: str = "since") -> int:
     scope = codec.scope("changes", user_id)
-    (seq,) = codec.decode(since, scope, parameter, "next_since", "belongs to another user's next_since: use your own")
+    (seq,) = codec.decode(
+        since,
+        scope,
+        parameter,
+        "next_since",
+        "belongs to another user's next_since: use your own",
+        # Signed with a retired CURSOR_SECRET: nothing the client did wrong, and it knows what to do with a 410.
+        retired=lambda: expired(user_id),
+    )
     return seq
 
 

@@ -47,8 +47,8 @@ async def _first_events(
     Last-Event-ID, what it missed (or `resync`); then `ready`, whose id is where this stream starts."""
     events = []
     if last_event_id is not None:
-        since = position(codec, user_id, last_event_id, parameter="Last-Event-ID")
         try:
+            since = position(codec, user_id, last_event_id, parameter="Last-Event-ID")
             missed, _, more = await changes_since(user_id, since, CATCH_UP_LIMIT)
         except Problem as problem:
             if problem.status != 410:

@@ -134,8 +134,11 @@ def _bad_cursor(response, words: str) -> None:
 def test_edited_cursor_is_400(alice):
     alice.create("one"), alice.create("two")
     cursor = _cursor_for(alice)
-    body, signature = cursor.split(".")
-    for forged in (body[:-1] + ("A" if body[-1] != "A" else "B") + "." + signature, body + "." + signature[::-1]):
+    body, kid, signature = cursor.split(".")
+    for forged in (
+        body[:-1] + ("A" if body[-1] != "A" else "B") + f".{kid}.{signature}",
+        f"{body}.{kid}.{signature[::-1]}",
+    ):
         _bad_cursor(alice.client.get(f"/{alice.id}/tasks", params={"cursor": forged}), "not a cursor this API made")
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 ISSUER = "http://127.0.0.1:3000"  # Better Auth: iss = aud = the app's base URL
 SHARED_SECRET = "test-shared-secret-that-is-long-enough-0123456789"
+CURSOR_SECRET = "test-cursor-secret-that-is-long-enough-0123456789"
 # Not a user token: what the Prometheus scraper sends for /metrics.
 METRICS_TOKEN = "test-metrics-token-0123456789"
 

@@ -10,7 +10,7 @@ AUTH_VARIABLES = ("BETTER_AUTH_URL", "BETTER_AUTH_SECRET", "JWT_JWKS_URL", "JWT_
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in ("DATABASE_URL", *AUTH_VARIABLES):
+    for name in ("DATABASE_URL", "CURSOR_SECRET", "CURSOR_SECRET_PREVIOUS", *AUTH_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@ep-x-pooler.neon.tech/db?sslmode=require")
     return monkeypatch
@@ -51,6 +51,7 @@ def test_plain_http_jwks_off_loopback_is_refused(env):
 @pytest.mark.parametrize("url", ["https://app.example.com", "http://localhost:3000", "http://127.0.0.1:3000"])
 def test_better_auth_url_sets_jwks_issuer_and_audience(env, url):
     env.setenv("BETTER_AUTH_URL", url + "/")
+    env.setenv("CURSOR_SECRET", GOOD_SECRET)
     settings = load_settings()
     assert settings.jwks_url == url + "/api/auth/jwks"
     assert settings.issuer == settings.audience == url + "/"
@@ -61,6 +62,7 @@ def test_overrides_win(env):
     env.setenv("JWT_JWKS_URL", "https://keys.example.com/jwks")
     env.setenv("JWT_ISSUER", "https://issuer.example.com")
     env.setenv("JWT_AUDIENCE", "task-api")
+    env.setenv("CURSOR_SECRET", GOOD_SECRET)
     settings = load_settings()
     assert (settings.jwks_url, settings.issuer, settings.audience) == (
         "https://keys.example.com/jwks",
@@ -72,3 +74,28 @@ def test_overrides_win(env):
 def test_secret_is_not_in_the_repr(env):
     env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
     assert GOOD_SECRET not in repr(load_settings())
+
+
+def test_jwks_mode_without_a_cursor_secret_is_refused(env):
+    """Issue 18, item 5: positions must not be signed with a key derived from DATABASE_URL, whose password
+    rotates."""
+    env.setenv("BETTER_AUTH_URL", "https://app.example.com")
+    with pytest.raises(SettingsError, match=r"CURSOR_SECRET"):
+        load_settings()
+    env.setenv("CURSOR_SECRET", GOOD_SECRET)
+    assert load_settings().cursor_keys[0] == GOOD_SECRET.encode()
+
+
+def test_cursor_secrets_sign_with_the_first_and_verify_with_both(env):
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    assert load_settings().cursor_keys == (GOOD_SECRET.encode(),)
+    env.setenv("CURSOR_SECRET", "n" * 40)
+    env.setenv("CURSOR_SECRET_PREVIOUS", "o" * 40)
+    assert load_settings().cursor_keys == (b"n" * 40, b"o" * 40)
+
+
+def test_a_short_cursor_secret_is_refused(env):
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    env.setenv("CURSOR_SECRET", "short")
+    with pytest.raises(SettingsError, match=r"^CURSOR_SECRET: must be a random string"):
+        load_settings()

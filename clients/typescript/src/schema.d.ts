@@ -369,7 +369,8 @@ export interface paths {
          *
          *     `next_since` is opaque and signed: one edited, or another user's, is a `400`. One older than
          *     what the service remembers (a task destroyed more than `CHANGES_RETENTION_DAYS` ago, 30 by
-         *     default, that the client may not have seen deleted) is a `410`: sync from scratch.
+         *     default, that the client may not have seen deleted), or one signed with a key the operator has
+         *     since retired, is a `410`: sync from scratch.
          */
         get: operations["listChanges"];
         put?: never;
