@@ -192,7 +192,11 @@ async def _continue_series(session: AsyncSession, row):
     return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()
 
 
-async def _change(user_id: str, task_id: str, values: dict) -> Response:
+async def _change(
+    user_id: str, task_id: str, values: dict, rule_to_check: recurrence.Recurrence | None = None
+) -> Response:
+    """Apply `values` to the caller's task; `rule_to_check`: a rule this change sets, to be refused (and the change
+    rolled back) if it has no occurrence near the task's stored due date."""
     task_uuid, condition = uuid.UUID(task_id), _if_match()
     shape = tuple((name, value.name if isinstance(value, _FromRow) else None) for name, value in values.items())
     params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, _FromRow)}
@@ -209,10 +213,12 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
         if row is not None:
             return task_response(row)
     # Completing a recurring task may continue its series: two more statements, which must commit with this one.
-    async with transaction() if completing else statement() as session:
+    async with transaction() if completing or rule_to_check else statement() as session:
         row = await _write(session, change, params)
         if row is None:
             raise await _absent(session, user_id, task_uuid)
+        if rule_to_check is not None:
+            recurrence.require_occurrence(rule_to_check, row["series_start"])
         if completing:
             row = await _continue_series(session, row)
     return task_response(row)
@@ -221,6 +227,8 @@ async def _change(user_id: str, task_id: str, values: dict) -> Response:
 async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
+    if new.recurrence is not None and new.due_at is not None:
+        recurrence.require_occurrence(recurrence.parse(new.recurrence), new.due_at)
     key = request.headers.get("idempotency-key")
     # A new series starts at this task, its first occurrence.
     values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
@@ -303,11 +311,16 @@ async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response
     values = TaskUpdate.from_body(body).model_dump(exclude_unset=True)
     if "completed" in values:
         values["completed_at"] = _FromRow("stamped") if values["completed"] else None
+    rule_to_check = None
     if "recurrence" in values:
         # A new or changed rule starts a new series at the task's (new) due date; none ends it.
         starts = values.get("due_at", _FromRow("due_at")) if values["recurrence"] is not None else None
         values["series_start"] = starts
-    return await _change(user_id, id_, values)
+        if isinstance(starts, datetime):
+            recurrence.require_occurrence(recurrence.parse(values["recurrence"]), starts)
+        elif isinstance(starts, _FromRow):  # the due date stays as stored: checked once the row is read
+            rule_to_check = recurrence.parse(values["recurrence"])
+    return await _change(user_id, id_, values, rule_to_check)
 
 
 async def complete_task(user_id: str, id_: str, user: str, body: dict | None = None) -> Response:

@@ -6,6 +6,8 @@ is the first of the two, as RFC 5545 says. dateutil's `rrule` expands the rule; 
 validates, and keeps the expansion cheap for a series anchored long ago.
 """
 
+import calendar
+import dataclasses
 import functools
 import re
 from collections.abc import Iterator
@@ -20,6 +22,12 @@ from taskapi.http.problems import field_error, invalid
 
 MAX_COUNT = 1000
 MAX_INTERVAL = 1000
+# How far ahead an expansion looks. dateutil steps period by period, without yielding, until an occurrence
+# matches: bounded by this, a rule whose parts contradict each other (a fifth Monday on the 1st) costs a few
+# milliseconds instead of a walk to year 9999 while the task's row is locked. A rule that would recur but has
+# no occurrence within it of the due date is refused; a series whose next occurrence lies further ends.
+HORIZON_YEARS = 10
+HORIZON = timedelta(days=round(365.25 * HORIZON_YEARS))
 # Occurrences must stay within what due dates can hold (see models.DUE_NEVER).
 LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
@@ -213,9 +221,63 @@ def _restart(rec: Recurrence, anchor: datetime, near: datetime) -> datetime:
     return anchor.replace(year=anchor.year + shift, month=1, day=1)
 
 
+def _may_run_dry(rec: Recurrence) -> bool:
+    """Whether the rule's parts can contradict each other (a fifth Monday on the 1st), so that dateutil, which
+    steps period by period without ever checking UNTIL until something matches, could walk to year 9999."""
+    ordinals = any(day.n for day in rec.byweekday)
+    return sum(map(bool, (rec.byweekday, rec.bymonthday, rec.bymonth))) >= 2 or (ordinals and rec.interval > 1)
+
+
+def _nth_of(day: date, within_year: bool) -> tuple[int, int]:
+    """Which occurrence of its weekday this day is, from the start and from the end, in its month (or year)."""
+    if within_year:
+        first, last = date(day.year, 1, 1), date(day.year, 12, 31)
+    else:
+        first = day.replace(day=1)
+        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return (day - first).days // 7 + 1, -((last - day).days // 7 + 1)
+
+
+def _matches(rec: Recurrence, parts: tuple, anchor: date, day: date) -> bool:
+    """RFC 5545's test of one day against the rule (the defaults made explicit), for _has_occurrence."""
+    byweekday, bymonthday, bymonth = parts
+    period = {
+        rrule.DAILY: lambda: (day - anchor).days,
+        rrule.WEEKLY: lambda: (day.toordinal() - day.weekday() - anchor.toordinal() + anchor.weekday()) // 7,
+        rrule.MONTHLY: lambda: (day.year - anchor.year) * 12 + day.month - anchor.month,
+        rrule.YEARLY: lambda: day.year - anchor.year,
+    }[rec.freq]()
+    if period % rec.interval or (bymonth and day.month not in bymonth):
+        return False
+    if bymonthday:
+        last = calendar.monthrange(day.year, day.month)[1]
+        if not any(day.day == (n if n > 0 else last + 1 + n) for n in bymonthday):
+            return False
+    if not byweekday:
+        return True
+    nth = _nth_of(day, within_year=rec.freq == rrule.YEARLY and not bymonth)
+    return any(weekday.weekday == day.weekday() and weekday.n in (None, *nth) for weekday in byweekday)
+
+
+def _has_occurrence(rec: Recurrence, anchor: datetime, start: datetime, end: datetime) -> bool:
+    """Whether some day in (start, end] (local wall dates) matches the rule: at most HORIZON of days, a few ms."""
+    parts = _defaults(rec, anchor)
+    day, last = start.date() + timedelta(days=1), end.date()
+    while day <= last:
+        if _matches(rec, parts, anchor.date(), day):
+            return True
+        day += timedelta(days=1)
+    return False
+
+
 def _local_occurrences(rec: Recurrence, anchor: datetime, near: datetime) -> Iterator[datetime]:
-    """The series' wall times in order, the anchor first (RFC 5545: DTSTART is always the first occurrence)."""
-    if _never_again(rec, anchor):
+    """The series' wall times in order, the anchor first (RFC 5545: DTSTART is always the first occurrence), up
+    to HORIZON after `near`."""
+    try:
+        horizon = max(near, anchor) + HORIZON
+    except OverflowError:
+        horizon = datetime.max
+    if _never_again(rec, anchor) or (_may_run_dry(rec) and not _has_occurrence(rec, anchor, near, horizon)):
         return iter([anchor])
     byweekday, bymonthday, bymonth = _defaults(rec, anchor)
     start = anchor if rec.count is not None else _restart(rec, anchor, near)
@@ -227,6 +289,7 @@ def _local_occurrences(rec: Recurrence, anchor: datetime, near: datetime) -> Ite
         byweekday=byweekday or None,
         bymonthday=bymonthday or None,
         bymonth=bymonth or None,
+        until=horizon,
     )
     later = (moment for moment in expansion if moment > anchor)
     occurrences = chain([anchor], later)
@@ -252,15 +315,25 @@ def _never_again(rec: Recurrence, anchor: datetime) -> bool:
     return bool(bymonth and bymonthday) and not _names_a_real_day(bymonth, bymonthday)
 
 
+def require_occurrence(rec: Recurrence, series_start: datetime) -> None:
+    """A 400 naming `recurrence.rule` unless the rule, COUNT and UNTIL aside, recurs within HORIZON of the series'
+    start: one that never would is a mistake, and would end the series on its first completion."""
+    endless = dataclasses.replace(rec, count=None, until=None)
+    if next_occurrence(endless, series_start, series_start) is None:
+        message = f"has no occurrence within {HORIZON_YEARS} years of the due date; its parts contradict each other"
+        raise invalid([field_error("body", "recurrence.rule", message)])
+
+
 def next_occurrence(rec: Recurrence, series_start: datetime, after: datetime) -> datetime | None:
-    """The series' first occurrence strictly after `after` (UTC), or None when the series has ended."""
+    """The series' first occurrence strictly after `after` (UTC) and within HORIZON of it, or None when the series
+    has ended (or runs dry for that long)."""
     tz = rec.zone
     anchor = series_start.astimezone(tz).replace(tzinfo=None)
     near = after.astimezone(tz).replace(tzinfo=None)
     try:
         for local in _local_occurrences(rec, anchor, near):
             instant = local.replace(tzinfo=tz).astimezone(UTC)
-            if not _within_until(rec, local, instant) or instant >= LATEST:
+            if not _within_until(rec, local, instant) or instant >= LATEST or instant - after > HORIZON:
                 return None
             if instant > after:
                 return instant

@@ -1,6 +1,7 @@
 """Recurring tasks through the API: the next occurrence appears on completion, once, in the rule's zone."""
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -219,3 +220,43 @@ def test_every_mix_of_completion_with_recurrence_and_due_changes(alice):
 
     plain = alice.create("Plain")
     assert alice.client.put(f"/{alice.id}/tasks/{plain['id']}", json={"completed": True}).json()["completed"] is True
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MONTHLY;BYMONTHDAY=1;BYDAY=5MO",  # a fifth Monday is never the 1st
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;INTERVAL=4",  # Feb 29 on a Monday, every 4th year from 2031
+        "FREQ=MONTHLY;BYMONTH=2;BYDAY=5SU;BYMONTHDAY=1",  # Feb 1 is never a fifth Sunday
+    ],
+)
+def test_a_rule_without_an_occurrence_within_ten_years_is_refused_at_create_and_edit(alice, rule):
+    """Issue 18, item 7: such a rule used to be accepted, and each completion then expanded it to year 9999 on
+    the event loop (about a second, with the task's and the user's rows locked)."""
+    due = "2031-03-03T09:00:00Z"
+    body = {"title": "t", "due_at": due, "recurrence": {"rule": rule}}
+    created = alice.client.post(f"/{alice.id}/tasks", json=body)
+    assert created.status_code == 400, created.text
+    assert created.json()["errors"][0]["field"] == "recurrence.rule"
+    assert "10 years" in created.json()["errors"][0]["message"]
+
+    task = alice.create("t", due_at=due)
+    edited = alice.client.put(f"/{alice.id}/tasks/{task['id']}", json={"recurrence": {"rule": rule}})
+    assert edited.status_code == 400, edited.text
+    assert edited.json()["errors"][0]["field"] == "recurrence.rule"
+    assert alice.client.get(f"/{alice.id}/tasks/{task['id']}").json()["recurrence"] is None, "nothing was changed"
+
+
+def test_a_series_whose_rule_runs_dry_completes_fast_and_ends(alice, db):
+    """A rule stored before the check (or one whose gaps grow past the horizon) never costs a completion more
+    than the bounded expansion."""
+    task = alice.create("t", due_at="2031-03-03T09:00:00Z", recurrence=DAILY)
+    db.execute(
+        "UPDATE tasks SET recurrence = %s WHERE id = %s",
+        ('{"rule": "FREQ=MONTHLY;BYMONTHDAY=1;BYDAY=5MO", "timezone": "UTC"}', task["id"]),
+    )
+    started = time.monotonic()
+    for _ in range(6):  # three completions
+        done = _complete(alice, task).json()
+    assert time.monotonic() - started < 1, "each completion used to expand the rule for half a second or more"
+    assert done["completed"] is False and done["next_occurrence_id"] is None

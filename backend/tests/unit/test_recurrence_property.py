@@ -16,8 +16,8 @@ from taskapi.tasks import recurrence
 
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 ZONES = ("Europe/Berlin", "America/New_York", "UTC")
-# Longer than any gap the strategies below can make (Feb 29 every third year: 12 years).
-HORIZON_DAYS = 366 * 13
+# Past any `after` below (at most 7 years after the anchor) plus the service's 10-year horizon.
+HORIZON_DAYS = 366 * 18
 
 
 def _nth_weekday_of_month(day: date) -> tuple[int, int]:
@@ -62,6 +62,8 @@ def oracle(parts: dict, zone: str, series_start: datetime, after: datetime) -> d
     for offset in range(HORIZON_DAYS):
         day = anchor + timedelta(days=offset)
         instant = datetime.combine(day, wall, tz).astimezone(UTC)
+        if instant > after + recurrence.HORIZON:  # the service looks no further than this ahead
+            return None
         if "UNTIL" in parts and instant > parts["UNTIL"]:
             return None
         if offset and not _matches(parts, anchor, day):
@@ -102,8 +104,10 @@ def rules(draw) -> dict:
         elif choice == "weekday":
             parts["BYDAY"] = tuple((None, day) for day in draw(weekdays))
         elif choice == "nth":
-            ordinal = draw(st.sampled_from([1, 2, 3, 4, -1, -2]))
+            ordinal = draw(st.sampled_from([1, 2, 3, 4, 5, -1, -2, -5]))
             parts["BYDAY"] = ((ordinal, draw(st.sampled_from(DAYS))),)
+            if draw(st.booleans()):  # often contradictory: a fifth Monday on the 1st never happens
+                parts["BYMONTHDAY"] = (draw(st.sampled_from([1, 2, 15, 29, 31, -1])),)
     if freq == "YEARLY" and draw(st.booleans()):
         parts["BYMONTH"] = tuple(draw(st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True)))
     if draw(st.booleans()):
