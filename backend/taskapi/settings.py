@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(60, ge=1)
     rate_limit_unauthenticated_per_minute: int = Field(60, ge=0)
     rate_limit_unauthenticated_burst: int = Field(20, ge=1)
-    # Live tasks one user may hold; a create beyond it is a 409 (a recurring task's next occurrence never is).
+    # Live tasks one user may hold; a create beyond it is a 409, and so is a completion whose next occurrence is.
     max_tasks_per_user: int = Field(10_000, ge=1, le=10_000_000)
     # A deleted task stays in the trash this long (days) before the sweep destroys it; the sweep runs this often
     # (seconds), once for all workers and replicas.

@@ -163,11 +163,13 @@ def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -
     return shifted if shifted < DUE_NEVER else None
 
 
-async def _continue_series(session: AsyncSession, row):
+async def _continue_series(session: AsyncSession, row, quota: int):
     """A recurring task that is now completed gets its next occurrence, in this transaction, at most once ever.
 
     Concurrent completions wait on the row lock the completing UPDATE took; they then read the row as the
-    first one left it, with `next_occurrence_id` set, and create nothing.
+    first one left it, with `next_occurrence_id` set, and create nothing. The next occurrence is a task like any
+    other: at the quota it is refused, and with it the whole change (a 409), so that completing each new
+    occurrence cannot grow an account without bound.
     """
     if not row["completed"] or row["recurrence"] is None or row["next_occurrence_id"] is not None:
         return row
@@ -176,19 +178,16 @@ async def _continue_series(session: AsyncSession, row):
     if due is None:  # COUNT or UNTIL has ended the series
         return row
     copied = {name: row[name] for name in ("user_id", "title", "description", "priority", "tags", "recurrence")}
-    next_id = (
-        await session.exec(
-            sa.insert(TASKS)
-            .values(
-                **copied,
-                series_start=row["series_start"],
-                due_at=due,
-                remind_at=_shifted(row["remind_at"], row["due_at"], due),
-            )
-            .returning(TASKS.c.id)
-        )
-    ).scalar_one()
-    linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=next_id)
+    values = {
+        **copied,
+        "series_start": row["series_start"],
+        "due_at": due,
+        "remind_at": _shifted(row["remind_at"], row["due_at"], due),
+    }
+    following = await _write(session, _insert(tuple(values), False), {**values, "quota": quota})
+    if following is None:
+        raise over_quota(quota)
+    linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])
     return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()
 
 
@@ -220,7 +219,7 @@ async def _change(
         if rule_to_check is not None:
             recurrence.require_occurrence(rule_to_check, row["series_start"])
         if completing:
-            row = await _continue_series(session, row)
+            row = await _continue_series(session, row, request.state.settings.max_tasks_per_user)
     return task_response(row)
 
 
@@ -245,7 +244,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
         row = await _write(session, insert, {**values, "quota": quota})
         if row is None:
             raise over_quota(quota)
-        row = await _continue_series(session, row)
+        row = await _continue_series(session, row, quota)
         if key is not None:
             answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)

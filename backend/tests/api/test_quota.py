@@ -46,7 +46,10 @@ def test_fifty_concurrent_creates_at_the_boundary_never_exceed_it(quota_server, 
     assert _live(db, user) == LIMIT
 
 
-def test_at_the_limit_a_series_goes_on_and_deleting_makes_room(quota_server, issuer, db):
+def test_at_the_limit_a_series_waits_for_room_and_storage_stays_bounded(quota_server, issuer, db):
+    """Issue 18, item 8: completing a recurring task at the limit used to create its next occurrence anyway, so
+    an account could grow without bound by completing each new occurrence. Now such a completion is a 409 that
+    changes nothing, like a create; deleting makes room."""
     user, client = _user(quota_server, issuer, db, holding=LIMIT - 1)
     with client:
         weekly = {"rule": "FREQ=WEEKLY", "timezone": "UTC"}
@@ -58,14 +61,21 @@ def test_at_the_limit_a_series_goes_on_and_deleting_makes_room(quota_server, iss
         keyed = {"Idempotency-Key": "quota-" + uuid.uuid4().hex}
         _assert_over_quota(client.post(f"/{user}/tasks", json={"title": "keyed"}, headers=keyed))
 
-        done = client.patch(f"/{user}/tasks/{series.json()['id']}/complete")
-        assert done.status_code == 200 and done.json()["next_occurrence_id"] is not None
-        assert _live(db, user) == LIMIT + 1, "the next occurrence is created even at the limit"
+        task_path = f"/{user}/tasks/{series.json()['id']}"
+        _assert_over_quota(client.patch(task_path + "/complete"))
+        _assert_over_quota(client.put(task_path, json={"completed": True}))
+        unchanged = client.get(task_path).json()
+        assert unchanged == series.json()
+        assert _live(db, user) == LIMIT, "nothing was changed"
 
         for task_id in db.execute("SELECT id FROM tasks WHERE user_id = %s AND title = 'seed' LIMIT 2", (user,)):
             assert client.delete(f"/{user}/tasks/{task_id[0]}").status_code == 204
+        done = client.patch(task_path + "/complete")
+        assert done.status_code == 200 and done.json()["next_occurrence_id"] is not None
         assert client.post(f"/{user}/tasks", json={"title": "keyed"}, headers=keyed).status_code == 201
         _assert_over_quota(client.post(f"/{user}/tasks", json={"title": "full again"}))
+        following = f"/{user}/tasks/{done.json()['next_occurrence_id']}/complete"
+        _assert_over_quota(client.patch(following))
     assert _live(db, user) == LIMIT
 
 

@@ -87,8 +87,8 @@ export interface paths {
          *     different body is a `422`. Keys are per user.
          *
          *     **Quota.** An account holds at most `MAX_TASKS_PER_USER` live tasks (10,000 by default); a create
-         *     beyond it is a `409` (`task-quota-exceeded`, with the `limit`). Completing a recurring task is
-         *     never refused: its next occurrence is created even at the limit.
+         *     beyond it is a `409` (`task-quota-exceeded`, with the `limit`). So is completing a recurring task
+         *     whose next occurrence would go beyond it: nothing is changed, and deleting a task makes room.
          */
         post: operations["createTask"];
         delete?: never;
@@ -843,8 +843,9 @@ export interface components {
             };
         };
         /**
-         * @description The account already holds `limit` live tasks, the most it may; delete some before creating
-         *     more. Nothing was changed.
+         * @description The account already holds `limit` live tasks, the most it may: a create, or the next occurrence
+         *     that completing a recurring task would create, does not fit. Delete some tasks first. Nothing was
+         *     changed.
          */
         QuotaExceeded: {
             headers: {
@@ -1341,6 +1342,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["QuotaExceeded"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1445,6 +1447,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["QuotaExceeded"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
