@@ -16,7 +16,8 @@ export interface TaskChange {
  * - `ready`: connected; changes made while you were away are in the feed.
  * - `changes`: these tasks changed (the feed has them in their latest state).
  * - `resync`: events may have been missed (the service lost its database for a while, you were not reading,
- *   or you came back after too long).
+ *   or you came back after too long). Every stream of a service instance hears it at once, so catch up after
+ *   a random wait of up to a few seconds (for example `reconnectDelay(3)`), not all at the same instant.
  */
 export type LiveEvent =
   | { type: "ready"; position: string }
@@ -34,6 +35,8 @@ export interface SubscribeOptions {
   onError?: (error: Error) => void;
   /** Abort to unsubscribe. */
   signal?: AbortSignal;
+  /** The waits' source of randomness (tests pass their own). */
+  random?: () => number;
   /** The last event's id from an earlier subscription: the stream then starts with what was missed since. */
   lastEventId?: string;
   fetch?: typeof globalThis.fetch;
@@ -41,6 +44,15 @@ export interface SubscribeOptions {
 
 const FIRST_RETRY_MS = 500;
 const LAST_RETRY_MS = 30_000;
+
+/**
+ * The wait before reconnection attempt `attempt` (0 first): "full jitter", a random time up to the exponential
+ * backoff's ceiling. When a service restarts, every client loses its stream at once; without jitter they would
+ * all come back at the same instants, again and again.
+ */
+export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(LAST_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt));
+}
 
 function toLiveEvent(message: { event?: string | undefined; id?: string | undefined; data: string }): LiveEvent | undefined {
   const data = JSON.parse(message.data);
@@ -72,7 +84,7 @@ export async function subscribeToChanges(options: SubscribeOptions): Promise<voi
   const { baseUrl, userId, getToken, onEvent, onError, signal } = options;
   const fetch = options.fetch ?? globalThis.fetch;
   let lastEventId = options.lastEventId;
-  let retryMs = FIRST_RETRY_MS;
+  let attempt = 0;
   while (!signal?.aborted) {
     try {
       const headers: Record<string, string> = {
@@ -94,7 +106,7 @@ export async function subscribeToChanges(options: SubscribeOptions): Promise<voi
         if (response.status === 400) lastEventId = undefined; // an id this service cannot read: start afresh
         throw error;
       }
-      retryMs = FIRST_RETRY_MS;
+      attempt = 0;
       const reader = response.body
         .pipeThrough(new TextDecoderStream())
         .pipeThrough(new EventSourceParserStream())
@@ -110,7 +122,7 @@ export async function subscribeToChanges(options: SubscribeOptions): Promise<voi
       if (signal?.aborted) return;
       onError?.(error instanceof Error ? error : new Error(String(error)));
     }
-    await pause(retryMs, signal);
-    retryMs = Math.min(retryMs * 2, LAST_RETRY_MS);
+    await pause(reconnectDelay(attempt, options.random), signal);
+    attempt += 1;
   }
 }
