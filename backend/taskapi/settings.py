@@ -127,6 +127,13 @@ class Settings(BaseSettings):
                     "The JWKS URL (BETTER_AUTH_URL or JWT_JWKS_URL) must use https:// unless it is "
                     f"on this machine; got {self.jwks_url}"
                 )
+        listen_host = urlsplit(self.database_url_direct or self.database_url).hostname or ""
+        if "-pooler" in listen_host.split(".")[0]:
+            raise SettingsError(
+                "Live events LISTEN on DATABASE_URL_DIRECT, else DATABASE_URL, and Neon's pooled endpoint (a -pooler "
+                "host: PgBouncer in transaction mode) loses notifications: set DATABASE_URL_DIRECT to the direct "
+                "connection string"
+            )
         if self.jwks_url and not self.cursor_secret:
             raise SettingsError(
                 "CURSOR_SECRET is required with BETTER_AUTH_URL (JWKS mode): page cursors and sync positions are "

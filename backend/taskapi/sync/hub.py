@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 STREAMS = Gauge("taskapi_event_streams", "Open live-event streams", multiprocess_mode="livesum")
 LISTENER_DROPS = Counter("taskapi_change_listener_drops_total", "Times a worker's LISTEN connection was lost")
+FOREIGN_NOTIFICATIONS = Counter(
+    "taskapi_foreign_notifications_total", "Notifications on the change channel that were not task changes"
+)
 
 CHANNEL = "task_changes"
 # A stream that falls this far behind (a client not reading) is told to resync instead of queueing more.
@@ -154,9 +157,19 @@ class ChangeHub:
                 subscription.deliver(item)
 
     def _dispatch(self, payload: str) -> None:
-        change = orjson.loads(payload)
-        for subscription in self._subscriptions.get(change["user_id"], ()):
-            subscription.deliver(Change(change["seq"], change["id"], change["op"]))
+        """Deliver one announcement; anything else on the channel (anyone with the database's password can
+        NOTIFY it) is logged and ignored, never allowed to end the listener."""
+        try:
+            change = orjson.loads(payload)
+            user_id, seq, task_id, op = change["user_id"], change["seq"], change["id"], change["op"]
+            if not (isinstance(user_id, str) and isinstance(seq, int) and isinstance(task_id, str)):
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            FOREIGN_NOTIFICATIONS.inc()
+            log.warning("ignored a notification on %s that is not a task change", CHANNEL)
+            return
+        for subscription in self._subscriptions.get(user_id, ()):
+            subscription.deliver(Change(seq, task_id, op))
 
     async def _listen(self) -> None:
         delay, dropped = 0.1, False
@@ -176,11 +189,17 @@ class ChangeHub:
                         async for notify in connection.notifies(timeout=RENEW_SECONDS):
                             self._dispatch(notify.payload)
                         await self._renew(connection)  # raises if the connection died quietly
-            except (psycopg.Error, OSError) as error:
+            except Exception as error:  # whatever it was, listen again rather than leave every stream deaf
                 if self._listening.is_set():
                     LISTENER_DROPS.inc()
                 if self._listening.is_set() or not dropped:
-                    log.warning("listening for changes failed (%s); retrying with backoff", type(error).__name__)
+                    unexpected = not isinstance(error, psycopg.Error | OSError)
+                    log.log(
+                        logging.ERROR if unexpected else logging.WARNING,
+                        "listening for changes failed (%s); retrying with backoff",
+                        type(error).__name__,
+                        exc_info=error if unexpected else None,
+                    )
             self._listening.clear()
             dropped = True
             await asyncio.sleep(delay)

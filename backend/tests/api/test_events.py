@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 
 from taskapi.db.session import sqlalchemy_url
 from tests.support.event_stream import ENDED, EventStream
@@ -220,3 +221,22 @@ def test_the_listener_comes_back_after_the_database_restarts(own_cluster, make_s
                 time.sleep(0.2)
             assert created.status_code == 201, created.text
         assert stream.next(timeout=1)["data"] == {"changes": [{"id": created.json()["id"], "op": "upsert"}]}
+
+
+@pytest.mark.parametrize("payload", ["x", "[]", '{"user_id": 1}', '{"seq": "a"}', "null"])
+def test_a_foreign_notification_does_not_silence_the_listener(make_settings, issuer, db, payload):
+    """Issue 18, item 10: a payload that is not the JSON the triggers send used to end the listener for good,
+    while new streams still opened with `ready` and then heard nothing."""
+    with LiveServer(make_settings()) as own:
+        user = "ev" + uuid.uuid4().hex
+        token = issuer.token(user)
+        stream = EventStream(own.url + "/api", user, token)
+        try:
+            assert stream.next()["event"] == "ready"
+            db.execute("SELECT pg_notify('task_changes', %s)", (payload,))
+            with own.client(token) as client:
+                created = client.post(f"/{user}/tasks", json={"title": "still heard"}).json()
+            event = stream.next(timeout=2)
+            assert event["event"] == "changes" and event["data"]["changes"][0]["id"] == created["id"]
+        finally:
+            stream.close()

@@ -13,6 +13,7 @@ def env(monkeypatch):
     for name in ("DATABASE_URL", "CURSOR_SECRET", "CURSOR_SECRET_PREVIOUS", *AUTH_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@ep-x-pooler.neon.tech/db?sslmode=require")
+    monkeypatch.setenv("DATABASE_URL_DIRECT", "postgresql://u:p@ep-x.neon.tech/db?sslmode=require")
     return monkeypatch
 
 
@@ -98,4 +99,15 @@ def test_a_short_cursor_secret_is_refused(env):
     env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
     env.setenv("CURSOR_SECRET", "short")
     with pytest.raises(SettingsError, match=r"^CURSOR_SECRET: must be a random string"):
+        load_settings()
+
+
+def test_listening_through_neons_pooler_is_refused(env):
+    """Issue 18, item 10: PgBouncer in transaction mode cannot LISTEN; notifications would be lost."""
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    env.delenv("DATABASE_URL_DIRECT")
+    with pytest.raises(SettingsError, match=r"set DATABASE_URL_DIRECT"):
+        load_settings()
+    env.setenv("DATABASE_URL_DIRECT", "postgresql://u:p@ep-x-pooler.neon.tech/db")
+    with pytest.raises(SettingsError, match=r"-pooler"):
         load_settings()
