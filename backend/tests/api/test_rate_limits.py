@@ -102,9 +102,10 @@ def test_someone_elses_forged_tokens_never_lock_out_valid_users_of_the_address(d
     finally:
         process.terminate()
         process.wait(timeout=30)
-    assert set(statuses) == {401, 429} and statuses[0] == 401 and statuses[-1] == 429, statuses
-    # 20 for the address, give or take what the other worker let through within one sync.
-    assert 20 <= statuses.count(401) <= 45, statuses.count(401)
+    # 20 for the address, give or take what the other worker let through within one sync and one more every
+    # 3 s (20 a minute) while the loop runs; the rest are refused.
+    assert statuses[0] == 401 and set(statuses) == {401, 429}, statuses
+    assert 20 <= statuses.count(401) <= 60, statuses.count(401)
     assert served == [200] * 5
 
 
