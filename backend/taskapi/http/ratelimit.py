@@ -18,6 +18,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -38,14 +39,16 @@ FORGET_AFTER_SECONDS = 120
 SYNC_FAILURES = Counter("taskapi_rate_limit_sync_failures_total", "Rate-limit syncs with Postgres that failed")
 
 # Adds each key's use to its shared TAT, in key order (so that two workers never lock rows in opposite
-# orders), and answers every key's TAT after all workers' use.
+# orders), and answers how far each key's TAT lies ahead of now after all workers' use. Instants stay on the
+# database's clock; a worker only ever sends counts and reads durations, so a worker whose clock differs from
+# the database's (by seconds, say) limits exactly as one whose clock agrees.
 SPEND = sa.text("""
 INSERT INTO rate_limits AS r (key, tat)
 SELECT key, now() + make_interval(secs => used * interval_seconds)
 FROM unnest(CAST(:keys AS text[]), CAST(:used AS int[]), CAST(:intervals AS float8[])) AS u(key, used, interval_seconds)
 ORDER BY key
 ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, now()) + (EXCLUDED.tat - now())
-RETURNING key, extract(epoch FROM tat)::float8 AS tat
+RETURNING key, greatest(extract(epoch FROM tat - now()), 0)::float8 AS ahead
 """)
 
 
@@ -82,7 +85,7 @@ def policies(settings) -> tuple[Policy | None, Policy | None]:
 
 @dataclass
 class _Key:
-    tat: float  # this worker's view, epoch seconds
+    tat: float  # this worker's view, on this worker's clock (epoch seconds)
     unsynced: int = 0
 
 
@@ -101,8 +104,9 @@ class Decision:
 
 
 class Limiter:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
         self._database = database
+        self._clock = clock
         self._keys: dict[str, _Key] = {}
         self._intervals: dict[str, float] = {}
         self._task: asyncio.Task | None = None
@@ -110,7 +114,7 @@ class Limiter:
 
     def take(self, key: str, policy: Policy, spend: bool = True) -> Decision:
         """Whether one more request fits, and (if `spend`) count it."""
-        now = time.time()
+        now = self._clock()
         state = self._keys.get(key)
         if state is None:
             state = self._keys[key] = _Key(tat=now)
@@ -166,13 +170,14 @@ class Limiter:
                 if key in self._keys:
                     self._keys[key].unsynced += count
             return
-        for key, shared_tat in rows:
+        now = self._clock()
+        for key, ahead in rows:
             state = self._keys.get(key)
             if state is not None:  # what was let through during the sync comes on top of the shared TAT
-                state.tat = max(state.tat, shared_tat + state.unsynced * self._intervals[key])
+                state.tat = max(state.tat, now + ahead + state.unsynced * self._intervals[key])
 
     def _forget_idle(self) -> None:
-        horizon = time.time() - FORGET_AFTER_SECONDS
+        horizon = self._clock() - FORGET_AFTER_SECONDS
         for key in [key for key, state in self._keys.items() if state.tat < horizon and not state.unsynced]:
             del self._keys[key]
             del self._intervals[key]
