@@ -52,8 +52,9 @@ migrate: $(INSTALLED)
 	cd backend && ../$(BIN)/python -m taskapi.cli migrate
 
 ## Sweep now: expired trash, a trash over its limit, Idempotency-Key records older than 24 hours.
+## APPLY_LOWER_TRASH_LIMIT=1: a lowered MAX_TASKS_PER_USER applies to trash too, destroying recent trash beyond it.
 purge: $(INSTALLED)
-	cd backend && ../$(BIN)/python -m taskapi.cli purge
+	cd backend && ../$(BIN)/python -m taskapi.cli purge $(if $(APPLY_LOWER_TRASH_LIMIT),--apply-lower-trash-limit)
 
 lint: $(INSTALLED)
 	cd backend && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .

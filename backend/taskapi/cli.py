@@ -86,8 +86,9 @@ def run() -> None:
     )
 
 
-def purge() -> None:
-    """One sweep now (taskapi/sync/purge.py), whenever the last one ran; prints what it removed."""
+def purge(apply_lower_trash_limit: bool) -> None:
+    """One sweep now (taskapi/sync/purge.py), whenever the last one ran; prints what it removed. With
+    `apply_lower_trash_limit`, a MAX_TASKS_PER_USER lowered since the last sweeps applies to trash too."""
     from taskapi.sync.purge import purge_once
 
     if _use_embedded_database_if_unset() and not auth_is_configured():
@@ -97,7 +98,7 @@ def purge() -> None:
     except SettingsError as error:
         sys.exit(f"taskapi: cannot purge: {error}")
 
-    removed = asyncio.run(purge_once(settings))
+    removed = asyncio.run(purge_once(settings, apply_lower_trash_limit=apply_lower_trash_limit))
     if removed is None:
         print("Another worker is sweeping right now; nothing done.")
     else:
@@ -109,7 +110,14 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="apply migrations and serve (embedded Postgres if DATABASE_URL is unset)")
     commands.add_parser("migrate", help="apply migrations (DATABASE_URL_DIRECT, else DATABASE_URL)")
-    commands.add_parser("purge", help="sweep now: expired trash, forgotten deletions, old Idempotency-Key records")
+    sweep = commands.add_parser(
+        "purge", help="sweep now: expired trash, forgotten deletions, old Idempotency-Key records"
+    )
+    sweep.add_argument(
+        "--apply-lower-trash-limit",
+        action="store_true",
+        help="destroy trash beyond a MAX_TASKS_PER_USER lowered since the last sweeps, however recent",
+    )
     token = commands.add_parser("token", help="print a local-mode token for a user")
     token.add_argument("--user", required=True)
     args = parser.parse_args()
@@ -119,7 +127,7 @@ def main() -> None:
         _use_embedded_database_if_unset()
         migrate()
     elif args.command == "purge":
-        purge()
+        purge(args.apply_lower_trash_limit)
     else:
         print(local_token(args.user))
 

@@ -8,6 +8,8 @@ import time
 import uuid
 from pathlib import Path
 
+from prometheus_client import REGISTRY
+
 from taskapi.db.session import make_engine
 from taskapi.sync.purge import purge
 from tests.support.issuer import SHARED_SECRET
@@ -151,12 +153,59 @@ def test_purge_destroys_expired_trash_and_old_idempotency_keys(alice, bob, db, m
     assert keys == [("fresh",)]
 
 
+def _trashed_count(db, user_id: str) -> int:
+    row = db.execute("SELECT trashed FROM trash_counts WHERE user_id = %s", (user_id,)).fetchone()
+    return row[0] if row else 0
+
+
 def test_a_trash_keeps_at_most_the_quota_newest_first(alice, db, make_settings):
     ids = [alice.create(f"task {n}")["id"] for n in range(5)]
     for task_id in ids:
         assert alice.client.delete(f"/{alice.id}/tasks/{task_id}").status_code == 204
-    sweep_now(make_settings, max_tasks_per_user=3)
-    assert [item["task"]["id"] for item in _trash(alice)] == [ids[4], ids[3], ids[2]]
+    try:
+        # Issue 18, item 13: a lowered quota destroys no recent trash by itself...
+        sweep_now(make_settings)
+        sweep_now(make_settings, max_tasks_per_user=3)
+        assert len(_trash(alice)) == 5
+        # ...only when the operator applies it (make purge APPLY_LOWER_TRASH_LIMIT=1), and from then on.
+        sweep_now(make_settings, max_tasks_per_user=3, apply_lower_trash_limit=True)
+        assert [item["task"]["id"] for item in _trash(alice)] == [ids[4], ids[3], ids[2]]
+        more = [alice.create(f"more {n}")["id"] for n in range(2)]
+        for task_id in more:
+            assert alice.client.delete(f"/{alice.id}/tasks/{task_id}").status_code == 204
+        sweep_now(make_settings, max_tasks_per_user=3)
+        assert [item["task"]["id"] for item in _trash(alice)] == [more[1], more[0], ids[4]]
+        assert _trashed_count(db, alice.id) == 3
+    finally:
+        sweep_now(make_settings)  # the default limit in force again (a higher limit applies by itself)
+
+
+def test_trash_counts_follow_every_move(alice, db):
+    ids = [alice.create(f"task {n}")["id"] for n in range(4)]
+    for task_id in ids:
+        assert alice.client.delete(f"/{alice.id}/tasks/{task_id}").status_code == 204
+    assert _trashed_count(db, alice.id) == 4
+    assert alice.client.post(f"/{alice.id}/trash/{ids[0]}/restore").status_code == 200
+    assert alice.client.delete(f"/{alice.id}/trash/{ids[1]}").status_code == 204
+    assert _trashed_count(db, alice.id) == 2
+    assert alice.client.delete(f"/{alice.id}/trash").status_code == 204
+    assert _trashed_count(db, alice.id) == 0
+
+
+def test_one_kind_of_sweep_failing_leaves_the_others_running(alice, db, make_settings):
+    task_id = alice.create("expired")["id"]
+    assert alice.client.delete(f"/{alice.id}/tasks/{task_id}").status_code == 204
+    _age_trash(db, alice.id, 31)
+    failures = REGISTRY.get_sample_value("taskapi_sweep_failures_total", {"kind": "idempotency_keys"}) or 0
+    db.execute("ALTER TABLE idempotency_keys RENAME TO idempotency_keys_away")
+    try:
+        removed = sweep_now(make_settings)
+    finally:
+        db.execute("ALTER TABLE idempotency_keys_away RENAME TO idempotency_keys")
+    assert "idempotency_keys" not in removed
+    assert removed["expired_trash"] >= 1 and "forgotten_deletions" in removed and "expired_listeners" in removed
+    assert _trash(alice) == []
+    assert REGISTRY.get_sample_value("taskapi_sweep_failures_total", {"kind": "idempotency_keys"}) == failures + 1
 
 
 def test_one_worker_sweeps_a_period_however_many_try(make_settings, db):

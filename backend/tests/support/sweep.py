@@ -6,5 +6,5 @@ from collections import Counter
 from taskapi.sync.purge import purge_once
 
 
-def sweep_now(make_settings, **overrides) -> Counter | None:
-    return asyncio.run(purge_once(make_settings(**overrides)))
+def sweep_now(make_settings, apply_lower_trash_limit: bool = False, **overrides) -> Counter | None:
+    return asyncio.run(purge_once(make_settings(**overrides), apply_lower_trash_limit=apply_lower_trash_limit))
