@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             limiter.start()
         sweeper = Sweeper(database.maintenance_engine, settings)
         sweeper.start()
-        hub = ChangeHub(settings)
+        hub = ChangeHub(settings, database)
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,
         # the collector's full passes, which requests waiting on the database set off, no longer walk it every time.
         gc.collect()

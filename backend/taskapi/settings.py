@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # token); a client reconnects, so this spreads streams over replicas again after a deploy.
     event_streams_per_user: int = Field(10, ge=1, le=1000)
     event_stream_max_seconds: float = Field(3600, gt=0, le=86400)
+    # A LISTEN connection that answers nothing for this long (a NAT or proxy dropped it without closing it) is
+    # replaced, and the streams are told to resync.
+    event_listen_timeout_seconds: float = Field(30, ge=1, le=600)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)

@@ -152,3 +152,19 @@ def own_cluster():
 
     yield Cluster
     Cluster.start()
+
+
+@pytest.fixture
+def through_flaky_proxy(direct_database_url):
+    """Make a FlakyProxy in front of the test Postgres; returns it and a DATABASE_URL that goes through it."""
+    from tests.support.flaky_proxy import FlakyProxy, postgres_socket, proxied_url
+
+    proxies = []
+
+    def make(**behaviour) -> tuple[FlakyProxy, str]:
+        proxies.append(FlakyProxy(postgres_socket(direct_database_url), **behaviour))
+        return proxies[-1], proxied_url(proxies[-1], direct_database_url)
+
+    yield make
+    for proxy in proxies:
+        proxy.close()

@@ -5,13 +5,16 @@ an announcement is sent only for a committed change, by whichever replica or wor
 user some worker holds a lease for in `event_listeners` (migration 0010 says why and how no change slips
 between). Each worker that serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT:
 Neon's pooled endpoint is PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with
-the first stream and kept, and renews this worker's leases every 30 s; when it drops, it is opened again with
-backoff, and every stream is told to resync (changes made meanwhile were announced to nobody; the change feed
-has them).
+the first stream and kept. Every 30 s (or half EVENT_LISTEN_TIMEOUT_SECONDS) the worker renews its leases and
+sends a heartbeat to a channel of its own, both on its maintenance connection; the heartbeat must come back on
+the listening connection within the next period. When that connection drops, or goes silent without closing
+(a NAT or proxy dropped it), it is opened again with backoff, and every stream is told to resync (changes made
+meanwhile were announced to nobody; the change feed has them).
 """
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 
 import orjson
@@ -19,7 +22,7 @@ import psycopg
 import sqlalchemy as sa
 from prometheus_client import Counter, Gauge
 
-from taskapi.db.session import libpq_conninfo, statement
+from taskapi.db.session import Database, libpq_conninfo, statement
 from taskapi.http.problems import Problem, unavailable
 from taskapi.settings import Settings
 
@@ -36,14 +39,21 @@ CHANNEL = "task_changes"
 QUEUE_LIMIT = 1000
 # How long a new stream waits for the listening connection before a 503.
 LISTEN_WAIT_SECONDS = 5
-# Leases last this long and are renewed this often, which also checks an idle listening connection.
+# Leases last this long and are renewed at least this often, which also checks an idle listening connection.
 LEASE_SECONDS = 90
 RENEW_SECONDS = 30
-_LEASES = """
-INSERT INTO event_listeners AS l (user_id, until) SELECT user_id, now() + make_interval(secs => %s)
-FROM unnest(%s::text[]) AS user_id
-ON CONFLICT (user_id) DO UPDATE SET until = greatest(l.until, EXCLUDED.until)
-"""
+# TCP keepalives on the listening connection: a peer that is gone (not a proxy that only stopped forwarding,
+# which the renewal's deadline catches) is noticed within idle + interval x count seconds.
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+# Every check: the leases of the users this worker holds streams for renewed, and a heartbeat sent to this
+# worker's own channel, which must come back on the listening connection before the next check.
+_HEARTBEAT = sa.text("""
+WITH renewed AS (
+  INSERT INTO event_listeners AS l (user_id, until)
+  SELECT user_id, now() + make_interval(secs => :seconds) FROM unnest(CAST(:users AS text[])) AS user_id
+  ON CONFLICT (user_id) DO UPDATE SET until = greatest(l.until, EXCLUDED.until))
+SELECT pg_notify(:channel, '')
+""")
 # A new stream's lease, committed before the stream reads where its user stands. The counter row is made if
 # missing, so that reading it FOR SHARE then waits for a first write in flight too.
 _REGISTER = sa.text("""
@@ -92,9 +102,14 @@ class Subscription:
 class ChangeHub:
     """One per worker: its event streams by user, and the listening connection that feeds them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self._database = database
+        self._alive_channel = f"taskapi_alive_{secrets.token_hex(8)}"
         self._conninfo = libpq_conninfo(settings.database_url_direct or settings.database_url)
         self._application_name = settings.db_application_name
+        # Half the timeout waiting for notifications, half for the renewal's answer: a connection gone silent is
+        # replaced within EVENT_LISTEN_TIMEOUT_SECONDS.
+        self._check_seconds = min(RENEW_SECONDS, settings.event_listen_timeout_seconds / 2)
         self._streams_per_user = settings.event_streams_per_user
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._listening = asyncio.Event()
@@ -144,12 +159,22 @@ class ChangeHub:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
 
-    async def _renew(self, connection: psycopg.AsyncConnection) -> None:
-        """Renew the leases of the users this worker holds streams for (or just check the connection)."""
-        if self._subscriptions:
-            await connection.execute(_LEASES, (LEASE_SECONDS, list(self._subscriptions)))
-        else:
-            await connection.execute("SELECT 1")
+    async def _heartbeat(self) -> None:
+        """Renew the leases and send the heartbeat, on the worker's maintenance connection: nothing but LISTEN ever
+        runs on the listening connection, so abandoning it never has to interrupt a query there."""
+        params = {"seconds": LEASE_SECONDS, "users": list(self._subscriptions), "channel": self._alive_channel}
+        async with asyncio.timeout(self._check_seconds), self._database.maintenance_engine.begin() as connection:
+            await connection.execute(_HEARTBEAT, params)
+
+    async def _heard_heartbeat(self, connection: psycopg.AsyncConnection) -> bool:
+        """Deliver what arrives for one check period; whether this worker's heartbeat came back meanwhile."""
+        heard = False
+        async for notify in connection.notifies(timeout=self._check_seconds):
+            if notify.channel == self._alive_channel:
+                heard = True
+            else:
+                self._dispatch(notify.payload)
+        return heard
 
     def _tell_everyone(self, item: Resync) -> None:
         for streams in self._subscriptions.values():
@@ -176,19 +201,24 @@ class ChangeHub:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=5, application_name=self._application_name
+                    self._conninfo,
+                    autocommit=True,
+                    connect_timeout=5,
+                    application_name=self._application_name,
+                    **_KEEPALIVES,
                 ) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
-                    await self._renew(connection)
+                    await connection.execute(f"LISTEN {self._alive_channel}")
+                    await self._heartbeat()
                     self._listening.set()
                     if dropped:
                         log.info("listening for changes again")
                         self._tell_everyone(Resync("gap"))
                     delay, dropped = 0.1, False
-                    while True:
-                        async for notify in connection.notifies(timeout=RENEW_SECONDS):
-                            self._dispatch(notify.payload)
-                        await self._renew(connection)  # raises if the connection died quietly
+                    while await self._heard_heartbeat(connection):
+                        await self._heartbeat()
+                    # Neither closed nor answering (a NAT or a proxy dropped it silently): replace it.
+                    raise TimeoutError("the listening connection went silent")
             except Exception as error:  # whatever it was, listen again rather than leave every stream deaf
                 if self._listening.is_set():
                     LISTENER_DROPS.inc()

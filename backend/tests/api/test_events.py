@@ -240,3 +240,31 @@ def test_a_foreign_notification_does_not_silence_the_listener(make_settings, iss
             assert event["event"] == "changes" and event["data"]["changes"][0]["id"] == created["id"]
         finally:
             stream.close()
+
+
+def test_a_listening_connection_that_goes_silent_is_noticed_and_streams_resync(
+    make_settings, issuer, through_flaky_proxy
+):
+    """Issue 18, item 10: a NAT or proxy that drops the LISTEN connection without closing it used to leave every
+    stream deaf, with no `resync`, until TCP gave up (about 15 minutes)."""
+    proxy, listen_url = through_flaky_proxy()
+    settings = make_settings(database_url_direct=listen_url, event_listen_timeout_seconds=2)
+    with LiveServer(settings) as own:
+        user = "ev" + uuid.uuid4().hex
+        token = issuer.token(user)
+        stream = EventStream(own.url + "/api", user, token)
+        try:
+            assert stream.next()["event"] == "ready"
+            proxy.stall()
+            started = time.monotonic()
+            resync = stream.next(timeout=5)
+            assert resync["event"] == "resync" and resync["data"] == {"reason": "gap"}
+            assert time.monotonic() - started < 3.5, "noticed within EVENT_LISTEN_TIMEOUT_SECONDS"
+            with own.client(token) as client:
+                created = client.post(f"/{user}/tasks", json={"title": "heard again"}).json()
+            event = stream.next(timeout=3)
+            while event["event"] == "resync":
+                event = stream.next(timeout=3)
+            assert event["event"] == "changes" and event["data"]["changes"][0]["id"] == created["id"]
+        finally:
+            stream.close()

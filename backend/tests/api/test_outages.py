@@ -3,7 +3,6 @@
 import time
 import uuid
 
-import pytest
 from sqlalchemy import make_url as sa_url
 
 from tests.support.issuer import Issuer, SigningKey
@@ -159,79 +158,6 @@ def test_requests_queue_for_a_connection_in_order_then_get_a_503(make_settings, 
     rows = db.execute("SELECT title FROM tasks WHERE user_id = %s AND id <> %s ORDER BY created_at", (user, task["id"]))
     created = [title for (title,) in rows]
     assert created == ["queued 0", "queued 1", "queued 2"], "served in the order they arrived"
-
-
-class FlakyProxy:
-    """A TCP front for the test Postgres that hangs up on the first `refusals` connections (a cold start),
-    and, given `cut_after`, on a connection as soon as it has forwarded a message containing those bytes."""
-
-    def __init__(self, socket_path: str, refusals: int = 0, cut_after: bytes | None = None) -> None:
-        import asyncio
-        import threading
-
-        self.attempts, self.refusals, self._socket_path = 0, refusals, socket_path
-        self.cut_after, self.cuts = cut_after, 0
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        async def serve() -> None:
-            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-            self.port = self._server.sockets[0].getsockname()[1]
-            ready.set()
-
-        threading.Thread(target=self._loop.run_forever, daemon=True).start()
-        asyncio.run_coroutine_threadsafe(serve(), self._loop)
-        ready.wait(5)
-
-    async def _handle(self, reader, writer) -> None:
-        import asyncio
-
-        self.attempts += 1
-        if self.attempts <= self.refusals:
-            writer.close()
-            return
-        upstream_reader, upstream_writer = await asyncio.open_unix_connection(self._socket_path)
-
-        async def pipe(source, sink, watch: bool) -> None:
-            try:
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-                    if watch and self.cut_after and self.cut_after in data:
-                        self.cuts += 1
-                        self.cut_after = None  # once: the statement has gone out, its answer never comes back
-                        writer.transport.abort()
-                        await asyncio.sleep(0.05)
-                        upstream_writer.transport.abort()
-                        return
-            finally:
-                sink.close()
-
-        await asyncio.gather(
-            pipe(reader, upstream_writer, watch=True),
-            pipe(upstream_reader, writer, watch=False),
-            return_exceptions=True,
-        )
-
-    def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
-
-
-@pytest.fixture
-def through_flaky_proxy(direct_database_url):
-    """Make a FlakyProxy in front of the test Postgres; returns it and a DATABASE_URL that goes through it."""
-    proxies = []
-
-    def make(**behaviour) -> tuple[FlakyProxy, str]:
-        url = sa_url(direct_database_url)
-        proxies.append(FlakyProxy(f"{url.query['host']}/.s.PGSQL.5432", **behaviour))
-        return proxies[-1], url.set(host="127.0.0.1", port=proxies[-1].port, query={}).render_as_string(
-            hide_password=False
-        )
-
-    yield make
-    for proxy in proxies:
-        proxy.close()
 
 
 def test_a_cold_database_is_retried_on_connect(make_settings, issuer, through_flaky_proxy):
