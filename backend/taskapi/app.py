@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         limiter = Limiter(database) if any(policies(settings)) else None
         if limiter:
             limiter.start()
-        sweeper = Sweeper(database.maintenance_engine, settings)
+        sweeper = Sweeper(database, settings)
         sweeper.start()
         hub = ChangeHub(settings, database)
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,

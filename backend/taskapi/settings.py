@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # A LISTEN connection that answers nothing for this long (a NAT or proxy dropped it without closing it) is
     # replaced, and the streams are told to resync.
     event_listen_timeout_seconds: float = Field(30, ge=1, le=600)
+    # A worker with no event stream for this long closes its LISTEN connection (and stops its heartbeats), so
+    # that an idle service sends Neon nothing and the compute can scale to zero; the next stream opens it again.
+    event_listen_idle_seconds: float = Field(60, ge=0, le=86400)
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)

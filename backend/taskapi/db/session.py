@@ -130,6 +130,8 @@ class Database:
         # woken for, and that waiter goes back to the end; under load some requests starved for a second.
         self.slots = asyncio.Semaphore(settings.db_pool_size)
         self.wait_seconds = settings.db_pool_timeout
+        # Units of work begun: background jobs that need not wake an idle database (the sweep) run after use.
+        self.uses = 0
         self.maintenance_engine = make_engine(settings, pool_size=1, max_overflow=0, pool_timeout=PROBE_TIMEOUT_SECONDS)
         self._probe: asyncio.Future[str] | None = None
         self._probed_at = float("-inf")
@@ -185,6 +187,7 @@ async def _unit_of_work(database: Database, engine: AsyncEngine) -> AsyncIterato
             raise unavailable("The service is overloaded right now; nothing was changed. Try again shortly.") from None
     else:
         await database.slots.acquire()  # at once
+    database.uses += 1
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session:
             yield session

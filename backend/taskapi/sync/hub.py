@@ -5,16 +5,18 @@ an announcement is sent only for a committed change, by whichever replica or wor
 user some worker holds a lease for in `event_listeners` (migration 0010 says why and how no change slips
 between). Each worker that serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT:
 Neon's pooled endpoint is PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with
-the first stream and kept. Every 30 s (or half EVENT_LISTEN_TIMEOUT_SECONDS) the worker renews its leases and
-sends a heartbeat to a channel of its own, both on its maintenance connection; the heartbeat must come back on
-the listening connection within the next period. When that connection drops, or goes silent without closing
-(a NAT or proxy dropped it), it is opened again with backoff, and every stream is told to resync (changes made
-meanwhile were announced to nobody; the change feed has them).
+the first stream and kept while the worker has streams; after EVENT_LISTEN_IDLE_SECONDS without one it is closed,
+so that an idle service lets Neon scale to zero. Every 30 s (or half EVENT_LISTEN_TIMEOUT_SECONDS) the worker
+renews its leases and sends a heartbeat to a channel of its own, both on its maintenance connection; the
+heartbeat must come back on the listening connection within the next period. When that connection drops, or
+goes silent without closing (a NAT or proxy dropped it), it is opened again with backoff, and every stream is
+told to resync (changes made meanwhile were announced to nobody; the change feed has them).
 """
 
 import asyncio
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 import orjson
@@ -110,6 +112,8 @@ class ChangeHub:
         # Half the timeout waiting for notifications, half for the renewal's answer: a connection gone silent is
         # replaced within EVENT_LISTEN_TIMEOUT_SECONDS.
         self._check_seconds = min(RENEW_SECONDS, settings.event_listen_timeout_seconds / 2)
+        self._idle_seconds = settings.event_listen_idle_seconds
+        self._idle_since = time.monotonic()
         self._streams_per_user = settings.event_streams_per_user
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._listening = asyncio.Event()
@@ -153,6 +157,8 @@ class ChangeHub:
             STREAMS.dec()
             if not streams:
                 del self._subscriptions[subscription.user_id]
+                if not self._subscriptions:
+                    self._idle_since = time.monotonic()
 
     async def close(self) -> None:
         if self._listener is not None:
@@ -216,6 +222,12 @@ class ChangeHub:
                         self._tell_everyone(Resync("gap"))
                     delay, dropped = 0.1, False
                     while await self._heard_heartbeat(connection):
+                        if not self._subscriptions and time.monotonic() - self._idle_since >= self._idle_seconds:
+                            # Idle: stop listening, so that Postgres hears nothing from this worker (Neon can
+                            # scale to zero). A stream subscribing from now on starts a new listener.
+                            self._listening.clear()
+                            self._listener = None
+                            return
                         await self._heartbeat()
                     # Neither closed nor answering (a NAT or a proxy dropped it silently): replace it.
                     raise TimeoutError("the listening connection went silent")

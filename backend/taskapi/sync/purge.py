@@ -16,6 +16,7 @@ lowering the setting destroys no trash before its retention is over, unless the 
 import asyncio
 import logging
 import random
+import time
 from collections import Counter
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from prometheus_client import Counter as PrometheusCounter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.db.session import make_engine
+from taskapi.db.session import Database, make_engine
 from taskapi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -188,11 +189,17 @@ async def purge_once(settings: Settings, *, apply_lower_trash_limit: bool = Fals
         await engine.dispose()
 
 
-class Sweeper:
-    """In each worker: try to sweep soon after start, then every PURGE_INTERVAL_SECONDS (with jitter)."""
+# On a database nobody uses, the sweep still runs this often: trash expires with time, not only with use.
+IDLE_SWEEP_SECONDS = 86400
 
-    def __init__(self, engine: AsyncEngine, settings: Settings) -> None:
-        self._engine, self._settings = engine, settings
+
+class Sweeper:
+    """In each worker: try to sweep soon after start, then every PURGE_INTERVAL_SECONDS (with jitter) if the
+    worker has used the database since its last try, else once a day, so that an idle service sends nothing that
+    would keep a Neon compute from scaling to zero."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self._database, self._settings = database, settings
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -207,9 +214,12 @@ class Sweeper:
         interval = self._settings.purge_interval_seconds
         # Spread the workers' attempts: a deploy starts them all at once.
         await asyncio.sleep(random.uniform(0, min(interval, 60)))  # noqa: S311 (not a secret)
+        uses, tried = None, float("-inf")
         while True:
-            try:
-                await purge(self._engine, self._settings, when_due=True)
-            except Exception as error:  # an outage must not end the loop
-                log.warning("purge failed (%s); next attempt in %d s", type(error).__name__, interval)
+            if self._database.uses != uses or time.monotonic() - tried >= IDLE_SWEEP_SECONDS:
+                uses, tried = self._database.uses, time.monotonic()
+                try:
+                    await purge(self._database.maintenance_engine, self._settings, when_due=True)
+                except Exception as error:  # an outage must not end the loop
+                    log.warning("purge failed (%s); next attempt in %d s", type(error).__name__, interval)
             await asyncio.sleep(interval * random.uniform(0.9, 1.1))  # noqa: S311
