@@ -117,7 +117,8 @@ class Database:
 
     A worker's connection budget is DB_POOL_SIZE (every request and the rate limiter's sync wait for one of
     `slots`), plus the LISTEN connection of live events (taskapi/sync/hub.py), plus the maintenance connection
-    (sweeps and readiness probes, which must never take a request's connection nor open more).
+    (sweeps, readiness probes, live events' lease renewals and heartbeats, which must never take a request's
+    connection nor open more).
     """
 
     def __init__(self, settings: Settings) -> None:

@@ -41,11 +41,11 @@ CHANNEL = "task_changes"
 QUEUE_LIMIT = 1000
 # How long a new stream waits for the listening connection before a 503.
 LISTEN_WAIT_SECONDS = 5
-# Leases last this long and are renewed at least this often, which also checks an idle listening connection.
+# Leases last this long and are renewed at least this often, with the heartbeat.
 LEASE_SECONDS = 90
 RENEW_SECONDS = 30
 # TCP keepalives on the listening connection: a peer that is gone (not a proxy that only stopped forwarding,
-# which the renewal's deadline catches) is noticed within idle + interval x count seconds.
+# which the heartbeat catches) is noticed within idle + interval x count seconds.
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 # Every check: the leases of the users this worker holds streams for renewed, and a heartbeat sent to this
 # worker's own channel, which must come back on the listening connection before the next check.
@@ -109,8 +109,8 @@ class ChangeHub:
         self._alive_channel = f"taskapi_alive_{secrets.token_hex(8)}"
         self._conninfo = libpq_conninfo(settings.database_url_direct or settings.database_url)
         self._application_name = settings.db_application_name
-        # Half the timeout waiting for notifications, half for the renewal's answer: a connection gone silent is
-        # replaced within EVENT_LISTEN_TIMEOUT_SECONDS.
+        # A heartbeat each period must come back within that period: a connection gone silent just after one came
+        # back is replaced two periods later, within EVENT_LISTEN_TIMEOUT_SECONDS.
         self._check_seconds = min(RENEW_SECONDS, settings.event_listen_timeout_seconds / 2)
         self._idle_seconds = settings.event_listen_idle_seconds
         self._idle_since = time.monotonic()
