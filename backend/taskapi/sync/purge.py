@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # Rows a batch may remove from each table: a batch is one short transaction, far within statement_timeout.
 BATCH = 1000
 _LOCK = sa.text("SELECT pg_try_advisory_xact_lock(hashtext('taskapi.purge'))")
+# The worker that claimed the period waits its turn instead (another worker's claim attempt holds it briefly).
+_WAIT_FOR_LOCK = sa.text("SELECT true FROM (SELECT pg_advisory_xact_lock(hashtext('taskapi.purge'))) AS locked")
 _CLAIM = sa.text("""
 INSERT INTO maintenance_runs AS m (job, ran_at) VALUES ('purge', now())
 ON CONFLICT (job) DO UPDATE SET ran_at = now() WHERE m.ran_at < now() - make_interval(secs => :every)
@@ -114,12 +116,12 @@ class _Busy(Exception):
     """Another worker holds the sweep's lock."""
 
 
-async def _batches(engine: AsyncEngine, statement, params: dict) -> int:
+async def _batches(engine: AsyncEngine, statement, params: dict, claimed: bool) -> int:
     """Run a sweep's statement in batches (each a short transaction) until it removes less than a batch."""
     removed, count = 0, BATCH
     while count == BATCH:
         async with AsyncSession(engine) as session, session.begin():
-            if not (await session.exec(_LOCK)).scalar_one():
+            if not (await session.exec(_WAIT_FOR_LOCK if claimed else _LOCK)).scalar_one():
                 raise _Busy
             count = (await session.exec(statement, params=params)).scalar_one()
         removed += count
@@ -168,7 +170,7 @@ async def purge(
         try:
             if name == "trash_over_limit":
                 params["limit"] = await _trash_limit(engine, settings, apply_lower_trash_limit)
-            removed[name] = await _batches(engine, sweep, params)
+            removed[name] = await _batches(engine, sweep, params, claimed=when_due)
         except _Busy:
             return removed or None
         except Exception as error:  # this kind waits for the next sweep; the others still run
