@@ -178,7 +178,7 @@ async def purge(
             log.warning("purge: %s failed (%s); the other kinds go on", name, type(error).__name__)
             continue
         SWEPT.labels(name).inc(removed[name])
-        log.info("purge: %s removed %d", name, removed[name])
+        log.log(logging.INFO if removed[name] else logging.DEBUG, "purge: %s removed %d", name, removed[name])
     return removed
 
 
