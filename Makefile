@@ -6,7 +6,12 @@ INSTALLED := $(VENV)/.installed
 CLIENT := clients/typescript
 CLIENT_INSTALLED := $(CLIENT)/node_modules/.installed
 
-.PHONY: run test test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client
+WEB := web
+WEB_INSTALLED := $(WEB)/node_modules/.installed
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
+CHROMIUM := command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+.PHONY: run test test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client web web-build
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,12 +27,27 @@ $(CLIENT_INSTALLED): $(CLIENT)/package.json $(CLIENT)/package-lock.json
 	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(WEB_INSTALLED): $(WEB)/package.json $(WEB)/package-lock.json $(CLIENT_INSTALLED)
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Every test, against a real Postgres (embedded unless TEST_DATABASE_URL is set): pytest, then the
 ## TypeScript client (fresh against the contract, type-checked), the contract lint, and the end-to-end
-## test with a real Better Auth.
-test: $(INSTALLED) $(CLIENT_INSTALLED)
+## test with a real Better Auth; then the reference app, built and driven in Chromium (web/tests).
+test: $(INSTALLED) $(CLIENT_INSTALLED) web-build
 	cd backend && ../$(BIN)/python -m pytest
 	cd $(CLIENT) && npm run -s check
+	$(CHROMIUM)
+	cd $(WEB) && npm run -s test
+
+## The reference app, type-checked and built for production (next build).
+web-build: $(INSTALLED) $(WEB_INSTALLED)
+	cd $(WEB) && npm run -s typecheck && npm run -s build
+
+## The reference app on http://127.0.0.1:3000, with the API on :8000 (embedded Postgres, JWKS mode trusting the
+## app's Better Auth): everything a fresh machine needs, started and stopped together (Ctrl-C).
+web: web-build
+	cd $(WEB) && node scripts/stack.mjs
 
 ## The API and fuzz tests again, with the service connecting through a real PgBouncer in transaction mode
 ## (what Neon's pooled endpoint is); migrations and assertions go straight to Postgres.

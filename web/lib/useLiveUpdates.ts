@@ -1,0 +1,33 @@
+"use client";
+/** Live events from the API (Server-Sent Events over fetch): every `ready`, `changes` or `resync` means "read again". */
+import { subscribeToChanges } from "@taskapi/client";
+import { useEffect, useRef } from "react";
+
+import type { TaskApi } from "./useTaskApi";
+
+export function useLiveUpdates(api: TaskApi, apiUrl: string, userId: string, onChange: () => void): void {
+  // The latest callback, without opening a new stream each time it changes (a new filter, say).
+  const latest = useRef(onChange);
+  latest.current = onChange;
+  const { tokens } = api;
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Several events in a burst (a batch of edits, a resync) cause one read.
+    const soon = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => latest.current(), 50);
+    };
+    void subscribeToChanges({
+      baseUrl: apiUrl,
+      userId,
+      getToken: () => tokens.get(),
+      onEvent: soon,
+      signal: controller.signal,
+    });
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [tokens, apiUrl, userId]);
+}

@@ -1,0 +1,66 @@
+import { type Browser, type BrowserContext, expect, type Page } from "@playwright/test";
+
+export interface Person {
+  name: string;
+  email: string;
+  password: string;
+}
+
+export function newPerson(name = "Ada"): Person {
+  const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  return { name, email: `${name.toLowerCase()}-${id}@example.com`, password: "a long password 123" };
+}
+
+/** Fails the test on any console error the page logs in normal use. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(message.text());
+  });
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("response", (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+  });
+  return errors;
+}
+
+export async function signUp(page: Page, person: Person): Promise<void> {
+  await page.goto("/sign-up");
+  await page.getByRole("textbox", { name: "Name" }).fill(person.name);
+  await page.getByRole("textbox", { name: "Email" }).fill(person.email);
+  await page.getByLabel("Password").fill(person.password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await expect(page.locator("[data-hydrated]")).toBeVisible();
+}
+
+export async function signIn(page: Page, person: Person): Promise<void> {
+  await page.goto("/sign-in");
+  await page.getByRole("textbox", { name: "Email" }).fill(person.email);
+  await page.getByLabel("Password").fill(person.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator("[data-hydrated]")).toBeVisible();
+}
+
+/** A second browser (its own cookies) signed in as the same person: another device. */
+export async function anotherDevice(browser: Browser, person: Person): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, person);
+  return { context, page };
+}
+
+export async function addTask(page: Page, title: string): Promise<void> {
+  await page.getByRole("textbox", { name: "New task" }).fill(title);
+  await page.getByRole("button", { name: "Add task" }).click();
+  await expect(task(page, title)).toBeVisible();
+}
+
+export function task(page: Page, title: string) {
+  return page.getByRole("list", { name: "Tasks" }).getByRole("listitem").filter({ hasText: title });
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` in the browser's zone, `seconds` from now, for a datetime-local input. */
+export function localInput(secondsFromNow: number): string {
+  const date = new Date(Date.now() + secondsFromNow * 1000);
+  return new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+}

@@ -1,0 +1,258 @@
+/** What a person does with the reference app, in a real browser, against the real API. */
+import { expect, test } from "@playwright/test";
+
+import { addTask, anotherDevice, localInput, newPerson, signIn, signUp, task, watchConsole } from "./helpers";
+
+test("a signed-out visit goes to sign-in, which links to sign-up and back", async ({ page }) => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await page.getByRole("link", { name: "Sign up" }).click();
+  await expect(page.getByRole("button", { name: "Sign up" })).toBeVisible();
+  await page.getByRole("link", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+});
+
+test("sign up, add a task, reload: it is still there; sign out and in again: still there", async ({ page }) => {
+  const errors = watchConsole(page);
+  const ada = newPerson("Ada");
+  await signUp(page, ada);
+  await addTask(page, "Buy milk");
+  await expect(page.getByRole("textbox", { name: "New task" })).toHaveValue("");
+  await page.reload();
+  await expect(task(page, "Buy milk")).toBeVisible();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await signIn(page, ada);
+  await expect(task(page, "Buy milk")).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test("two people never see each other's tasks", async ({ page, browser }) => {
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Ada's secret plan");
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  await signUp(other, newPerson("Bob"));
+  await addTask(other, "Bob's list");
+  await expect(task(other, "Ada's secret plan")).toHaveCount(0);
+  await page.reload();
+  await expect(task(page, "Bob's list")).toHaveCount(0);
+  await context.close();
+});
+
+test("another device sees adds, completions, edits and deletions within 2 s, without reloading", async ({ page, browser }) => {
+  const ada = newPerson("Ada");
+  await signUp(page, ada);
+  const { context, page: phone } = await anotherDevice(browser, ada);
+  const live = { timeout: 2_000 };
+
+  await addTask(page, "Call the plumber");
+  await expect(task(phone, "Call the plumber")).toBeVisible(live);
+
+  await page.getByRole("checkbox", { name: "Complete Call the plumber" }).check();
+  await expect(phone.getByRole("checkbox", { name: "Complete Call the plumber" })).toBeChecked(live);
+
+  await page.getByRole("button", { name: "Edit Call the plumber" }).click();
+  await page.getByRole("textbox", { name: "Title" }).fill("Call the electrician");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(task(phone, "Call the electrician")).toBeVisible(live);
+
+  await page.getByRole("button", { name: "Delete Call the electrician" }).click();
+  await expect(task(phone, "Call the electrician")).toHaveCount(0, live);
+  await context.close();
+});
+
+test("delete, then Undo brings the task back; the trash restores, destroys and empties", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Water the plants");
+  await page.getByRole("button", { name: "Delete Water the plants" }).click();
+  await expect(task(page, "Water the plants")).toHaveCount(0);
+  const status = page.getByRole("status");
+  await expect(status).toContainText("Undo");
+  await status.getByRole("button", { name: "Undo" }).click();
+  await expect(task(page, "Water the plants")).toBeVisible();
+
+  for (const title of ["Old note", "Older note"]) {
+    await addTask(page, title);
+    await page.getByRole("button", { name: `Delete ${title}` }).click();
+    await expect(task(page, title)).toHaveCount(0);
+  }
+  await page.getByRole("link", { name: "Trash" }).click();
+  await page.getByRole("button", { name: "Restore Old note" }).click();
+  await expect(page.getByRole("button", { name: "Restore Old note" })).toHaveCount(0);
+  await page.getByRole("button", { name: "Delete Older note forever" }).click();
+  await expect(page.getByText("The trash is empty.")).toBeVisible();
+  await page.getByRole("link", { name: "Back to tasks" }).click();
+  await expect(task(page, "Old note")).toBeVisible();
+  await page.getByRole("button", { name: "Delete Old note" }).click();
+  await page.getByRole("link", { name: "Trash" }).click();
+  await page.getByRole("button", { name: "Empty trash" }).click();
+  await expect(page.getByText("The trash is empty.")).toBeVisible();
+});
+
+test("completing a daily task shows tomorrow's at once", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Stretch");
+  await page.getByRole("button", { name: "Edit Stretch" }).click();
+  await page.getByLabel("Due", { exact: true }).fill(localInput(3600));
+  await page.getByLabel("Repeat", { exact: true }).selectOption({ label: "Every day" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(task(page, "Stretch")).toContainText("Repeats");
+  await page.getByRole("checkbox", { name: "Complete Stretch" }).check();
+  await expect(task(page, "Stretch")).toHaveCount(2);
+  await expect(page.getByRole("checkbox", { name: "Complete Stretch" }).nth(0)).not.toBeChecked();
+  await expect(page.getByRole("checkbox", { name: "Complete Stretch" }).nth(1)).toBeChecked();
+});
+
+test("a field the API refuses is named next to it; tags appear in the sidebar and filter", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Plan the trip");
+  await addTask(page, "Pay rent");
+  await page.getByRole("button", { name: "Edit Plan the trip" }).click();
+  await page.getByLabel("Due", { exact: true }).fill(localInput(86_400));
+  await page.getByLabel("Repeat", { exact: true }).selectOption({ label: "Custom rule" });
+  await page.getByRole("textbox", { name: "Rule" }).fill("FREQ=HOURLY");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("FREQ=HOURLY is not supported")).toBeVisible();
+  await page.getByRole("textbox", { name: "Rule" }).fill("FREQ=WEEKLY;BYDAY=MO");
+  await page.getByRole("textbox", { name: "Tags" }).fill("travel, family");
+  await page.getByRole("button", { name: "Save" }).click();
+  const tags = page.getByRole("navigation", { name: "Tags" });
+  await expect(tags.getByRole("link", { name: "travel", exact: true })).toBeVisible();
+  await tags.getByRole("link", { name: "travel", exact: true }).click();
+  await expect(task(page, "Pay rent")).toHaveCount(0);
+  await expect(task(page, "Plan the trip")).toBeVisible();
+  await page.getByRole("searchbox", { name: "Search" }).fill("rent");
+  await expect(task(page, "Plan the trip")).toHaveCount(0);
+});
+
+test("saving over a task changed elsewhere says so and shows the current version", async ({ page, browser }) => {
+  const ada = newPerson("Ada");
+  await signUp(page, ada);
+  await addTask(page, "Draft the report");
+  await page.getByRole("button", { name: "Edit Draft the report" }).click();
+  await expect(page.getByRole("textbox", { name: "Title" })).toHaveValue("Draft the report");
+
+  const { context, page: laptop } = await anotherDevice(browser, ada);
+  await laptop.getByRole("button", { name: "Edit Draft the report" }).click();
+  await laptop.getByRole("textbox", { name: "Title" }).fill("Draft the annual report");
+  await laptop.getByRole("button", { name: "Save" }).click();
+  await expect(task(laptop, "Draft the annual report")).toBeVisible();
+  await context.close();
+
+  await page.getByRole("textbox", { name: "Description" }).fill("my notes");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "changed elsewhere" })).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "Title" })).toHaveValue("Draft the annual report");
+});
+
+test("the page keeps working after its token expires (15 s here)", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Before expiry");
+  await page.waitForTimeout(28_000); // past the token's 15 s and the API's 10 s of leeway
+  await addTask(page, "After expiry");
+  await page.reload();
+  await expect(task(page, "Before expiry")).toBeVisible();
+});
+
+test("the API unreachable: a message, the input kept, and the add goes through when it is back", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  await page.route("http://127.0.0.1:8100/**", (route) => route.abort("connectionrefused"));
+  await page.getByRole("textbox", { name: "New task" }).fill("Written offline");
+  await page.getByRole("button", { name: "Add task" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "New task" })).toHaveValue("Written offline");
+  await page.unroute("http://127.0.0.1:8100/**");
+  await expect(task(page, "Written offline")).toBeVisible({ timeout: 10_000 });
+  await expect(task(page, "Written offline")).toHaveCount(1);
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toHaveCount(0);
+  await expect(page.getByRole("textbox", { name: "New task" })).toHaveValue("");
+});
+
+test("a reminder falling due raises a notification and an in-page alert", async ({ page, context }) => {
+  await context.grantPermissions(["notifications"]);
+  await page.addInitScript(() => {
+    const shown: string[] = [];
+    (window as unknown as { shownNotifications: string[] }).shownNotifications = shown;
+    const Real = window.Notification;
+    class Recording extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push(`${title}: ${options?.body ?? ""}`);
+      }
+    }
+    Object.defineProperty(window, "Notification", { value: Recording });
+  });
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Take the cake out");
+  await page.getByRole("button", { name: "Edit Take the cake out" }).click();
+  await page.getByLabel("Reminder", { exact: true }).fill(localInput(6));
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Reminder: Take the cake out" })).toBeVisible({ timeout: 15_000 });
+  const shown = await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications);
+  expect(shown).toEqual(["Reminder: Take the cake out"]);
+});
+
+test("it works at phone width and with the keyboard alone", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signUp(page, newPerson("Ada"));
+  await page.getByRole("textbox", { name: "New task" }).focus();
+  await page.keyboard.type("Typed without a mouse");
+  await page.keyboard.press("Enter");
+  await expect(task(page, "Typed without a mouse")).toBeVisible();
+  const checkbox = page.getByRole("checkbox", { name: "Complete Typed without a mouse" });
+  await checkbox.focus();
+  await page.keyboard.press("Space");
+  await expect(checkbox).toBeChecked();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width).toBeLessThanOrEqual(390);
+});
+
+test("Load more pages through the list; status, priority and sort narrow and order it", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  for (let n = 1; n <= 22; n += 1) await addTask(page, `Item ${String(n).padStart(2, "0")}`);
+  const items = page.getByRole("list", { name: "Tasks" }).getByRole("listitem");
+  await expect(items).toHaveCount(20);
+  await page.getByRole("button", { name: "Load more" }).click();
+  await expect(items).toHaveCount(22);
+  await expect(page.getByRole("button", { name: "Load more" })).toHaveCount(0);
+
+  await page.getByRole("checkbox", { name: "Complete Item 05" }).check();
+  await page.getByRole("button", { name: "Edit Item 07" }).click();
+  await page.getByRole("dialog").getByLabel("Priority", { exact: true }).selectOption({ label: "High" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByLabel("Show", { exact: true }).selectOption({ label: "Done" });
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toContainText("Item 05");
+  await page.getByLabel("Show", { exact: true }).selectOption({ label: "All" });
+  await page.getByLabel("Filter by priority", { exact: true }).selectOption({ label: "High" });
+  await expect(items).toHaveCount(1);
+  await expect(items.first()).toContainText("Item 07");
+  await page.getByLabel("Filter by priority", { exact: true }).selectOption({ label: "Any priority" });
+  await page.getByLabel("Sort by", { exact: true }).selectOption({ label: "Title" });
+  await expect(items.first()).toContainText("Item 01");
+});
+
+test("a 429 is waited out as Retry-After says, and the action then goes through", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  let refused = 0;
+  await page.route("http://127.0.0.1:8100/api/*/tasks", async (route) => {
+    if (route.request().method() !== "POST" || refused > 0) return route.continue();
+    refused += 1;
+    await route.fulfill({
+      status: 429,
+      headers: {
+        "Retry-After": "2",
+        "Content-Type": "application/problem+json",
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "Retry-After",
+      },
+      body: JSON.stringify({ type: "urn:taskapi:problem:rate-limited", title: "Too Many Requests", status: 429, detail: "slow down" }),
+    });
+  });
+  const started = Date.now();
+  await addTask(page, "After a pause");
+  expect(refused).toBe(1);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+  await expect(task(page, "After a pause")).toHaveCount(1);
+});
