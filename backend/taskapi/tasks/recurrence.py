@@ -6,7 +6,6 @@ is the first of the two, as RFC 5545 says. dateutil's `rrule` expands the rule; 
 validates, and keeps the expansion cheap for a series anchored long ago.
 """
 
-import calendar
 import dataclasses
 import functools
 import re
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from dateutil import rrule
 
 from taskapi.http.problems import field_error, invalid
+from taskapi.tasks import rule_days
 
 MAX_COUNT = 1000
 MAX_INTERVAL = 1000
@@ -221,55 +221,6 @@ def _restart(rec: Recurrence, anchor: datetime, near: datetime) -> datetime:
     return anchor.replace(year=anchor.year + shift, month=1, day=1)
 
 
-def _may_run_dry(rec: Recurrence) -> bool:
-    """Whether the rule's parts can contradict each other (a fifth Monday on the 1st), so that dateutil, which
-    steps period by period without ever checking UNTIL until something matches, could walk to year 9999."""
-    ordinals = any(day.n for day in rec.byweekday)
-    return sum(map(bool, (rec.byweekday, rec.bymonthday, rec.bymonth))) >= 2 or (ordinals and rec.interval > 1)
-
-
-def _nth_of(day: date, within_year: bool) -> tuple[int, int]:
-    """Which occurrence of its weekday this day is, from the start and from the end, in its month (or year)."""
-    if within_year:
-        first, last = date(day.year, 1, 1), date(day.year, 12, 31)
-    else:
-        first = day.replace(day=1)
-        last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-    return (day - first).days // 7 + 1, -((last - day).days // 7 + 1)
-
-
-def _matches(rec: Recurrence, parts: tuple, anchor: date, day: date) -> bool:
-    """RFC 5545's test of one day against the rule (the defaults made explicit), for _has_occurrence."""
-    byweekday, bymonthday, bymonth = parts
-    period = {
-        rrule.DAILY: lambda: (day - anchor).days,
-        rrule.WEEKLY: lambda: (day.toordinal() - day.weekday() - anchor.toordinal() + anchor.weekday()) // 7,
-        rrule.MONTHLY: lambda: (day.year - anchor.year) * 12 + day.month - anchor.month,
-        rrule.YEARLY: lambda: day.year - anchor.year,
-    }[rec.freq]()
-    if period % rec.interval or (bymonth and day.month not in bymonth):
-        return False
-    if bymonthday:
-        last = calendar.monthrange(day.year, day.month)[1]
-        if not any(day.day == (n if n > 0 else last + 1 + n) for n in bymonthday):
-            return False
-    if not byweekday:
-        return True
-    nth = _nth_of(day, within_year=rec.freq == rrule.YEARLY and not bymonth)
-    return any(weekday.weekday == day.weekday() and weekday.n in (None, *nth) for weekday in byweekday)
-
-
-def _has_occurrence(rec: Recurrence, anchor: datetime, start: datetime, end: datetime) -> bool:
-    """Whether some day in (start, end] (local wall dates) matches the rule: at most HORIZON of days, a few ms."""
-    parts = _defaults(rec, anchor)
-    day, last = start.date() + timedelta(days=1), end.date()
-    while day <= last:
-        if _matches(rec, parts, anchor.date(), day):
-            return True
-        day += timedelta(days=1)
-    return False
-
-
 def _local_occurrences(rec: Recurrence, anchor: datetime, near: datetime) -> Iterator[datetime]:
     """The series' wall times in order, the anchor first (RFC 5545: DTSTART is always the first occurrence), up
     to HORIZON after `near`."""
@@ -277,9 +228,12 @@ def _local_occurrences(rec: Recurrence, anchor: datetime, near: datetime) -> Ite
         horizon = max(near, anchor) + HORIZON
     except OverflowError:
         horizon = datetime.max
-    if _never_again(rec, anchor) or (_may_run_dry(rec) and not _has_occurrence(rec, anchor, near, horizon)):
+    parts = _defaults(rec, anchor)
+    if _never_again(rec, anchor) or (
+        rule_days.may_run_dry(rec) and not rule_days.occurs_within(rec, parts, anchor, near, horizon)
+    ):
         return iter([anchor])
-    byweekday, bymonthday, bymonth = _defaults(rec, anchor)
+    byweekday, bymonthday, bymonth = parts
     start = anchor if rec.count is not None else _restart(rec, anchor, near)
     expansion = rrule.rrule(
         rec.freq,
