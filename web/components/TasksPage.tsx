@@ -48,7 +48,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   useEffect(() => setMayAskToNotify(typeof Notification !== "undefined" && Notification.permission === "default"), []);
   const path = { user_id: userId };
 
-  const read = useCallback(async () => {
+  const readNow = useCallback(async () => {
     const query = { ...queryOf(filters), limit: Math.min(100, shown) };
     const [list, tagList, counts] = await perform(() =>
       Promise.all([
@@ -64,9 +64,32 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `path` is derived from userId
   }, [client, perform, filters, shown, userId]);
 
+  // Every action and every live event asks for a read, often several at once. One read runs at a time, and the
+  // asks that come meanwhile make one more: answers never arrive out of order, and a burst of edits costs two
+  // reads, not one each (which also ran into the API's rate limit).
+  const latestReadNow = useRef(readNow);
+  latestReadNow.current = readNow;
+  const running = useRef<Promise<void> | null>(null);
+  const askedAgain = useRef(false);
+  const read = useCallback((): Promise<void> => {
+    if (running.current) {
+      askedAgain.current = true;
+      return running.current;
+    }
+    running.current = (async () => {
+      do {
+        askedAgain.current = false;
+        await latestReadNow.current();
+      } while (askedAgain.current);
+    })().finally(() => {
+      running.current = null;
+    });
+    return running.current;
+  }, []);
+
   useEffect(() => {
     void read();
-  }, [read]);
+  }, [read, readNow]);
   useLiveUpdates(api, apiUrl, userId, read);
 
   const remind = useCallback((task: Task) => {

@@ -256,3 +256,20 @@ test("a 429 is waited out as Retry-After says, and the action then goes through"
   expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
   await expect(task(page, "After a pause")).toHaveCount(1);
 });
+
+test("after a quick series of changes the page shows the last state, not an older read arriving late", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  const titles = ["First errand", "Second errand", "Third errand"];
+  for (const title of titles) await addTask(page, title);
+  for (const title of titles) {
+    await page.getByRole("button", { name: `Edit ${title}` }).click();
+    await page.getByRole("textbox", { name: "Tags" }).fill("errands");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByRole("dialog")).toHaveCount(0);
+  }
+  await page.getByRole("checkbox", { name: "Complete Second errand" }).check();
+  await page.waitForTimeout(1_000); // every read in flight has answered
+  for (const title of titles) await expect(task(page, title)).toContainText("#errands");
+  await expect(page.getByRole("checkbox", { name: "Complete Second errand" })).toBeChecked();
+  await expect(page.getByRole("navigation", { name: "Tags" }).getByRole("listitem")).toContainText("2");
+});
