@@ -11,7 +11,7 @@ from starlette.responses import Response
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement
 from taskapi.http.problems import Problem, unavailable
-from taskapi.sync import trashing
+from taskapi.tasks import trashing
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
 from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task
 

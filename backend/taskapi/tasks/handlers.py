@@ -17,8 +17,7 @@ from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
 from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import Problem, field_error, invalid
-from taskapi.sync import trashing
-from taskapi.tasks import idempotency, recurrence, tags
+from taskapi.tasks import idempotency, recurrence, tags, trashing
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag
 from taskapi.tasks.listing import TaskListing
