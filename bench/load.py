@@ -39,7 +39,7 @@ USERS, TASKS_PER_USER, DELETABLE_PER_RUN = 500, 20, 30_000
 PGBENCH_MAX_CLIENTS = 64
 
 PGBENCH_SCRIPTS = {
-    # The statements the service sends for a list of 20 and for a create (see taskapi/tasks/listing.py, handlers.py).
+    # The statements the service sends for a list of 20 and for a create (see taskapi/tasks/listing.py, store.py).
     "list": "\\set u random(1, {users})\n"
     + LIST_SQL.replace("%(user_id)s", "'bench' || :u").replace("%(page_size)s", "21")
     + ";\n",

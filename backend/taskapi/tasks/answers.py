@@ -1,9 +1,13 @@
 """What the operations answer: a task with its ETag, a page or feed as private JSON, someone else's task's 403,
-or the quota's 409."""
+the quota's 409, and why a write changed nothing (403, 404 or 412)."""
 
+import uuid
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from taskapi.http.problems import Problem
+from taskapi.tasks import trashing
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import public_task, to_json
 
@@ -31,3 +35,22 @@ def over_quota(quota: int) -> Problem:
 
 def not_yours(task_id) -> Problem:
     return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
+
+
+async def absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
+    """Why the caller's task was not found or changed: someone else's (403, in the trash or not), nobody's
+    (404), in the caller's trash (404, saying so), or changed (412)."""
+    found = await trashing.whose(session, task_id)
+    if found is None:
+        return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
+    if found.user_id != user_id:
+        return not_yours(task_id)
+    if found.trashed:
+        return Problem(
+            404, f"Task {task_id} is in your trash: restore it (POST /{user_id}/trash/{task_id}/restore) to use it."
+        )
+    return Problem(
+        412,
+        f"The task has changed since you read it (its ETag is now {etag(task_id, found.version)}); "
+        "read it again and retry.",
+    )

@@ -1,0 +1,49 @@
+"""Recurring tasks' series: completing one creates its next occurrence, in the completing transaction."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskapi.tasks import recurrence, store
+from taskapi.tasks.answers import over_quota
+from taskapi.tasks.models import CHANGED_COLUMNS, DUE_NEVER, TASKS
+
+
+def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
+    """The next occurrence's reminder: the same offset from its due date, if that stays a storable instant."""
+    if remind_at is None:
+        return None
+    try:
+        shifted = next_due + (remind_at - due_at)
+    except OverflowError:
+        return None
+    return shifted if shifted < DUE_NEVER else None
+
+
+async def continue_series(session: AsyncSession, row, quota: int):
+    """A recurring task that is now completed gets its next occurrence, in this transaction, at most once ever.
+
+    Concurrent completions wait on the row lock the completing UPDATE took; they then read the row as the
+    first one left it, with `next_occurrence_id` set, and create nothing. The next occurrence is a task like any
+    other: at the quota it is refused, and with it the whole change (a 409), so that completing each new
+    occurrence cannot grow an account without bound.
+    """
+    if not row["completed"] or row["recurrence"] is None or row["next_occurrence_id"] is not None:
+        return row
+    rule = recurrence.parse(row["recurrence"])
+    due = recurrence.next_occurrence(rule, row["series_start"], max(row["due_at"], row["completed_at"]))
+    if due is None:  # COUNT or UNTIL has ended the series
+        return row
+    copied = {name: row[name] for name in ("user_id", "title", "description", "priority", "tags", "recurrence")}
+    values = {
+        **copied,
+        "series_start": row["series_start"],
+        "due_at": due,
+        "remind_at": _shifted(row["remind_at"], row["due_at"], due),
+    }
+    following = await store.write(session, store.insert(tuple(values), False), {**values, "quota": quota})
+    if following is None:
+        raise over_quota(quota)
+    linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])
+    return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()

@@ -1,0 +1,101 @@
+"""The statements the task operations send, each built once per shape with bound values (a new statement with
+literal values costs SQLAlchemy a fresh compile on every request), and the one function that runs a write."""
+
+import functools
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskapi.db.statements import fetch_first
+from taskapi.http.problems import field_error, invalid
+from taskapi.tasks.etags import Condition
+from taskapi.tasks.models import CHANGED_COLUMNS, PUBLIC_COLUMNS, TASK_COUNTS, TASKS
+
+THIS_TASK = (TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid), TASKS.c.user_id == sa.bindparam("owner_id"))
+READ = sa.select(*PUBLIC_COLUMNS).where(*THIS_TASK)
+DELETE = sa.delete(TASKS).where(*THIS_TASK)
+
+
+@functools.lru_cache(maxsize=64)
+def insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
+    """The INSERT for a create that sets these columns (a completed one stamped by the database's clock).
+
+    INSERT … SELECT …: the task goes in only while its user holds fewer than `quota` live tasks. The user's
+    counter row is locked (FOR UPDATE) until the statement's transaction ends, and the insert trigger raises
+    the count in that same transaction (migration 0005): concurrent creates of one user pass one at a time
+    and never exceed the quota together; other users' creates are not held back.
+    """
+    values = {name: sa.bindparam(name, type_=TASKS.c[name].type) for name in columns}
+    if completed:
+        values["completed_at"] = sa.func.now()
+    held = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == values["user_id"]).with_for_update()
+    within = sa.select(*values.values()).where(sa.func.coalesce(held.scalar_subquery(), 0) < sa.bindparam("quota"))
+    # include_defaults=False: the id, version and timestamps come from the columns' server defaults.
+    return sa.insert(TASKS).from_select(list(values), within, include_defaults=False).returning(*CHANGED_COLUMNS)
+
+
+# What a change may set from the row itself, in the same statement (SET reads the row as it was): completing
+# stamps `completed_at` once and keeps it while the task stays done; a toggle flips `completed`; a new rule
+# starts its series at the task's current due date.
+_STAMPED = sa.func.coalesce(TASKS.c.completed_at, sa.func.now())
+_FROM_ROW = {
+    "toggled": sa.not_(TASKS.c.completed),
+    "stamped": _STAMPED,
+    "stamped_if_toggled_on": sa.case((sa.not_(TASKS.c.completed), _STAMPED), else_=None),
+    "due_at": TASKS.c.due_at,
+}
+
+
+@dataclass(frozen=True)
+class FromRow:
+    """A value a change computes from the row itself, one of _FROM_ROW; any other value is bound."""
+
+    name: str
+
+
+@functools.lru_cache(maxsize=256)
+def update(shape: tuple[tuple[str, str | None], ...]) -> sa.Update:
+    """The UPDATE for one shape of change: each column set to a bound value, or (named) from the row."""
+    values = {
+        name: _FROM_ROW[from_row] if from_row else sa.bindparam(f"new_{name}", type_=TASKS.c[name].type)
+        for name, from_row in shape
+    }
+    changed = sa.update(TASKS).where(*THIS_TASK).values(**values, updated_at=sa.func.now(), version=TASKS.c.version + 1)
+    return changed.returning(*CHANGED_COLUMNS)
+
+
+_MATCHING_VERSION = TASKS.c.version == sa.any_(sa.bindparam("if_match_versions", type_=postgresql.ARRAY(sa.Integer)))
+
+
+@functools.lru_cache(maxsize=256)
+def _only_at_matching_version(statement):
+    return statement.where(_MATCHING_VERSION)
+
+
+@functools.lru_cache(maxsize=256)
+def unless_recurring(change):
+    return change.where(TASKS.c.recurrence.is_(None))
+
+
+def guarded(statement, params: dict, task_uuid: uuid.UUID, condition: Condition | None):
+    """Add the If-Match condition to the statement (and its versions to `params`): it then changes the row only
+    at a matching version."""
+    if condition is None or condition.any:
+        return statement
+    params["if_match_versions"] = condition.versions_of(task_uuid)
+    return _only_at_matching_version(statement)
+
+
+async def write(session: AsyncSession, change, params: dict | None = None):
+    """Run an INSERT or UPDATE … RETURNING. The database holds the rule that a recurring task has a due date
+    (ck_tasks_recurrence_due), for creates and edits alike; breaking it is the client's mistake, a 400."""
+    try:
+        return await fetch_first(session, change, params)
+    except psycopg.errors.CheckViolation as error:
+        if error.diag.constraint_name == "ck_tasks_recurrence_due":
+            raise invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")]) from None
+        raise
