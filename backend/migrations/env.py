@@ -7,7 +7,11 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-import taskapi.tasks.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+# Each registers its tables on SQLModel.metadata.
+import taskapi.http.ratelimit
+import taskapi.sync.hub
+import taskapi.tasks.idempotency
+import taskapi.tasks.models  # noqa: F401
 from taskapi.db.session import sqlalchemy_url
 
 url = (

@@ -20,10 +20,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from connexion.exceptions import ProblemException
 from prometheus_client import Counter
+from sqlmodel import Field, SQLModel
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +34,16 @@ from taskapi.http.observability import current
 from taskapi.http.problems import Problem
 
 log = logging.getLogger(__name__)
+
+
+class RateLimit(SQLModel, table=True):
+    """A rate-limit key's theoretical arrival time, shared by every worker and replica (taskapi/http/ratelimit.py)."""
+
+    __tablename__ = "rate_limits"
+
+    key: str = Field(primary_key=True)
+    tat: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+
 
 SYNC_SECONDS = 0.1
 # A key idle this long is dropped from a worker's memory (its TAT is in the past: nothing to remember).

@@ -18,15 +18,18 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 import psycopg
 import sqlalchemy as sa
 from prometheus_client import Counter, Gauge
+from sqlmodel import Field, SQLModel
 
 from taskapi.db.session import Database, libpq_conninfo, statement
 from taskapi.http.problems import Problem, unavailable
 from taskapi.settings import Settings
+from taskapi.tasks.models import USER_ID_MAX
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,17 @@ LISTENER_DROPS = Counter("taskapi_change_listener_drops_total", "Times a worker'
 FOREIGN_NOTIFICATIONS = Counter(
     "taskapi_foreign_notifications_total", "Notifications on the change channel that were not task changes"
 )
+
+
+class EventListener(SQLModel, table=True):
+    """A user some worker holds a live-event stream for, until `until` unless renewed (taskapi/sync/hub.py): the
+    change trigger announces that user's changes only (migration 0010)."""
+
+    __tablename__ = "event_listeners"
+
+    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
+    until: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+
 
 CHANNEL = "task_changes"
 # A stream that falls this far behind (a client not reading) is told to resync instead of queueing more.

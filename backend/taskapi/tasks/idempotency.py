@@ -2,15 +2,33 @@
 
 import hashlib
 import json
+from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskapi.http.problems import Problem
-from taskapi.tasks.models import IdempotencyKey
+from taskapi.tasks.models import USER_ID_MAX
 
 KEY_LIFETIME = sa.text("interval '24 hours'")
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A create already done for (user, key): its request's hash and the answer to replay."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.Index("ix_idempotency_keys_created_at", "created_at"),)
+
+    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
+    key: str = Field(max_length=255, primary_key=True)
+    request_hash: str = Field(max_length=64)
+    response: dict | None = Field(default=None, sa_type=postgresql.JSONB)
+    created_at: datetime = Field(
+        sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
+    )
 
 
 def request_hash(body: dict) -> str:
