@@ -15,11 +15,16 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth.tokens import TokenVerifier
-from taskapi.db.session import Database
+from taskapi.db.session import Database, DatabaseUnavailable
 from taskapi.http.connexion_once import BearerOnce, decorate_once, middlewares
 from taskapi.http.metrics import MetricsEndpoint
 from taskapi.http.observability import Observability
-from taskapi.http.problems import handle_problem, handle_unexpected, make_http_exception_handler
+from taskapi.http.problems import (
+    handle_database_unavailable,
+    handle_problem,
+    handle_unexpected,
+    make_http_exception_handler,
+)
 from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.settings import Settings, load_settings
@@ -155,6 +160,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(Observability, position=MiddlewarePosition.BEFORE_EXCEPTION, operation_ids=operation_ids)
     app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.metrics_token)
     app.add_error_handler(ProblemException, handle_problem)
+    app.add_error_handler(DatabaseUnavailable, handle_database_unavailable)
     app.add_error_handler(HTTPException, make_http_exception_handler(_allowed_methods(spec)))
     app.add_error_handler(Exception, handle_unexpected)
     return app

@@ -13,7 +13,6 @@ from connexion import request
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.http.problems import unavailable
 from taskapi.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +26,11 @@ DATABASE_OUTAGE = (
     psycopg.InterfaceError,
     OSError,
 )
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve this unit of work now (unreachable, overloaded, too slow); nothing was changed.
+    The HTTP edge answers it with a 503 (taskapi/http/problems.py)."""
 
 
 def sqlalchemy_url(database_url: str) -> sa.URL:
@@ -177,15 +181,17 @@ async def statement() -> AsyncIterator[AsyncSession]:
 
 @asynccontextmanager
 async def _unit_of_work(database: Database, engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session on `engine` once a connection is free, and what the database's failures mean to a client
-    (503s), in one place."""
+    """A session on `engine` once a connection is free, and the database's failures as one exception
+    (DatabaseUnavailable), in one place."""
     if database.slots.locked():
         try:
             async with asyncio.timeout(database.wait_seconds):
                 await database.slots.acquire()
         except TimeoutError:
             log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
-            raise unavailable("The service is overloaded right now; nothing was changed. Try again shortly.") from None
+            raise DatabaseUnavailable(
+                "The service is overloaded right now; nothing was changed. Try again shortly."
+            ) from None
     else:
         await database.slots.acquire()  # at once
     database.uses += 1
@@ -197,8 +203,10 @@ async def _unit_of_work(database: Database, engine: AsyncEngine) -> AsyncIterato
         if isinstance(cause, psycopg.errors.QueryCanceled):
             # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
             log.warning("statement cancelled by statement_timeout")
-            raise unavailable("The database took too long to answer; nothing was changed. Try again shortly.") from None
+            raise DatabaseUnavailable(
+                "The database took too long to answer; nothing was changed. Try again shortly."
+            ) from None
         log.warning("database unavailable: %s", type(cause).__name__)
-        raise unavailable("The database cannot be reached right now. Try again shortly.") from None
+        raise DatabaseUnavailable("The database cannot be reached right now. Try again shortly.") from None
     finally:
         database.slots.release()

@@ -8,6 +8,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from taskapi.db.session import DatabaseUnavailable
 from taskapi.http.observability import request_id
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,11 @@ def make_http_exception_handler(allowed_methods):
         return Problem(status, str(exc.detail)).to_response()
 
     return handle_http_exception
+
+
+async def handle_database_unavailable(_request: ConnexionRequest, exc: DatabaseUnavailable) -> ConnexionResponse:
+    """Our database's outage is a 503 with Retry-After, never a 500."""
+    return unavailable(str(exc)).to_response()
 
 
 async def handle_unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
