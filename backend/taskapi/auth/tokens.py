@@ -164,6 +164,8 @@ async def verify_bearer_token(token: str, request: ConnexionRequest) -> dict:
     """Connexion's x-bearerInfoFunc: async, so key fetches never stall the event loop."""
     verifier: TokenVerifier = request.state.verifier
     user_id, expires = await verifier.verify(token)
+    # For what runs after the security check in this request (the per-user rate limit), and for its log line.
+    request.state.user_id = user_id
     note_user(user_id)
     # `exp` is for handlers that outlive a request's usual second: an event stream ends with its token.
     return {"sub": user_id, "exp": expires}

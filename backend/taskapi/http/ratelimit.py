@@ -30,7 +30,6 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskapi.db.session import Database
-from taskapi.http.observability import current
 from taskapi.http.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -285,8 +284,7 @@ class UserLimit(_Limited):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.get("state", {})
-        context = current.get(None)
-        user = context["user_id"] if context else None
+        user = state.get("user_id")  # set by the bearer check (taskapi/auth/tokens.py)
         if scope["type"] != "http" or self.policy is None or user is None or "limiter" not in state:
             return await self.app(scope, receive, send)
         await self._pass(scope, receive, send, self.policy, state["limiter"].take("user:" + user, self.policy))
