@@ -31,6 +31,8 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   const { client, perform } = api;
   const [filters, setFilters] = useState<Filters>({ status: "all", priority: "", tag: "", q: "", sort: "-created" });
   const [tasks, setTasks] = useState<Task[]>([]);
+  // Completions sent and not yet read back: task id → completed.
+  const [completing, setCompleting] = useState<Record<string, boolean>>({});
   const [next, setNext] = useState<string | null>(null);
   const [shown, setShown] = useState(PAGE);
   const [tags, setTags] = useState<TagList["items"]>([]);
@@ -130,17 +132,22 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   }
 
   async function toggle(task: Task) {
-    // Shown at once; the list read afterwards has the truth (and a recurring task's next occurrence).
-    setTasks((old) => old.map((item) => (item.id === task.id ? { ...item, completed: !task.completed } : item)));
-    await api.perform(() =>
-      call(() =>
-        api.client.PATCH("/{user_id}/tasks/{id}/complete", {
-          params: { path: { ...path, id: task.id } },
-          body: { completed: !task.completed },
-        }),
-      ),
-    );
-    await read();
+    // Shown at once, and kept over whatever a read already in flight answers, until the read that follows the
+    // change (which also brings a recurring task's next occurrence) has the truth.
+    setCompleting((old) => ({ ...old, [task.id]: !task.completed }));
+    try {
+      await api.perform(() =>
+        call(() =>
+          api.client.PATCH("/{user_id}/tasks/{id}/complete", {
+            params: { path: { ...path, id: task.id } },
+            body: { completed: !task.completed },
+          }),
+        ),
+      );
+      await read();
+    } finally {
+      setCompleting(({ [task.id]: _settled, ...rest }) => rest);
+    }
   }
 
   async function remove(task: Task) {
@@ -241,7 +248,13 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
           </div>
           <ul className="tasks" aria-label="Tasks">
             {tasks.map((task) => (
-              <TaskItem key={task.id} task={task} onToggle={toggle} onEdit={(t) => setEditing(t.id)} onDelete={remove} />
+              <TaskItem
+                key={task.id}
+                task={task.id in completing ? { ...task, completed: completing[task.id]! } : task}
+                onToggle={toggle}
+                onEdit={(t) => setEditing(t.id)}
+                onDelete={remove}
+              />
             ))}
           </ul>
           {tasks.length === 0 && <p className="empty">Nothing here yet.</p>}

@@ -51,6 +51,8 @@ test("another device sees adds, completions, edits and deletions within 2 s, wit
 
   await page.getByRole("checkbox", { name: "Complete Call the plumber" }).check();
   await expect(phone.getByRole("checkbox", { name: "Complete Call the plumber" })).toBeChecked(live);
+  await phone.getByRole("checkbox", { name: "Complete Call the plumber" }).uncheck();
+  await expect(page.getByRole("checkbox", { name: "Complete Call the plumber" })).not.toBeChecked(live);
 
   await page.getByRole("button", { name: "Edit Call the plumber" }).click();
   await page.getByRole("textbox", { name: "Title" }).fill("Call the electrician");
@@ -116,7 +118,9 @@ test("a field the API refuses is named next to it; tags appear in the sidebar an
   await expect(page.getByText("FREQ=HOURLY is not supported")).toBeVisible();
   await page.getByRole("textbox", { name: "Rule" }).fill("FREQ=WEEKLY;BYDAY=MO");
   await page.getByRole("textbox", { name: "Tags" }).fill("travel, family");
+  await page.getByRole("textbox", { name: "Description" }).fill("Flights first, then the hotel");
   await page.getByRole("button", { name: "Save" }).click();
+  await expect(task(page, "Plan the trip")).toContainText("Flights first, then the hotel");
   const tags = page.getByRole("navigation", { name: "Tags" });
   await expect(tags.getByRole("link", { name: "travel", exact: true })).toBeVisible();
   await tags.getByRole("link", { name: "travel", exact: true }).click();
