@@ -10,6 +10,7 @@ import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { notify, useReminders } from "@/lib/useReminders";
 import { useTaskApi } from "@/lib/useTaskApi";
 
+import { ListEnd } from "./ListEnd";
 import { Sidebar } from "./Sidebar";
 import { TaskEditor } from "./TaskEditor";
 import { TaskItem } from "./TaskItem";
@@ -257,12 +258,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
               />
             ))}
           </ul>
-          {tasks.length === 0 && <p className="empty">Nothing here yet.</p>}
-          {next && (
-            <button type="button" className="ghost more" onClick={loadMore}>
-              Load more
-            </button>
-          )}
+          <ListEnd empty={tasks.length === 0} hasMore={next !== null} onMore={loadMore} emptyText="Nothing here yet." />
         </main>
       </div>
       {deleted && (

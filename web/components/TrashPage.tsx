@@ -8,6 +8,8 @@ import { call } from "@/lib/api";
 import { shortDateTime } from "@/lib/time";
 import { useTaskApi } from "@/lib/useTaskApi";
 
+import { ListEnd } from "./ListEnd";
+
 export function TrashPage({ apiUrl, userId }: { apiUrl: string; userId: string }) {
   const api = useTaskApi(apiUrl);
   const { client, perform } = api;
@@ -89,12 +91,7 @@ export function TrashPage({ apiUrl, userId }: { apiUrl: string; userId: string }
             </li>
           ))}
         </ul>
-        {items.length === 0 && <p className="empty">The trash is empty.</p>}
-        {next && (
-          <button type="button" className="ghost more" onClick={loadMore}>
-            Load more
-          </button>
-        )}
+        <ListEnd empty={items.length === 0} hasMore={next !== null} onMore={loadMore} emptyText="The trash is empty." />
       </main>
     </div>
   );

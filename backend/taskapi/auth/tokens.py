@@ -81,7 +81,7 @@ class TokenVerifier:
         """The token's user id (`sub`) and expiry (`exp`), or a 401/503 problem saying why not."""
         digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
         cached = self._verified.get(digest)
-        if cached is not None and self._still_valid(*cached):
+        if cached is not None and self._still_valid(cached[1], cached[2]):
             return cached[0], cached[1]
         subject, expires, kid = await self._verify_signature_and_claims(token)
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
@@ -89,7 +89,7 @@ class TokenVerifier:
         self._verified[digest] = (subject, expires, kid)
         return subject, expires
 
-    def _still_valid(self, _subject: str, expires: float, kid: str | None) -> bool:
+    def _still_valid(self, expires: float, kid: str | None) -> bool:
         """A remembered token holds until it expires, or until the issuer stops listing its key."""
         return time.time() <= expires + self._leeway and (kid is None or self._jwks.knows(kid))
 
