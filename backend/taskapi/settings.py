@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     rate_limit_unauthenticated_burst: int = Field(20, ge=1)
     # Live tasks one user may hold; a create beyond it is a 409, and so is a completion whose next occurrence is.
     max_tasks_per_user: int = Field(10_000, ge=1, le=10_000_000)
+    # Lists a user may hold (taskapi/lists); creating one more is a 409.
+    max_lists_per_user: int = Field(200, ge=1, le=10_000)
     # A deleted task stays in the trash this long (days) before the sweep destroys it; the sweep runs this often
     # (seconds), once for all workers and replicas.
     trash_retention_days: float = Field(30, gt=0, le=3650)

@@ -1,5 +1,5 @@
-"""What changed in a user's tasks since a position, deletions included, each task once in its latest state: the
-query behind the change feed (taskapi/sync/feed.py) and live events (taskapi/sync/events.py).
+"""What changed in a user's tasks (and lists) since a position, deletions included, each once in its latest state:
+the query behind the change feed (taskapi/sync/feed.py) and live events (taskapi/sync/events.py).
 
 A position is the user's change number (migration 0008): numbers become visible in the order they are taken,
 so "everything numbered above n" never skips a change committed late. A task's row carries the number of its
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from taskapi.db.session import statement
 from taskapi.http.problems import Problem
+from taskapi.lists.models import PUBLIC_LIST_FIELDS
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.models import PUBLIC_FIELDS
 
@@ -20,34 +21,60 @@ SELECT COALESCE(max(change_seq), 0) AS head, COALESCE(max(forgotten_seq), 0) AS 
 FROM task_counts WHERE user_id = :user_id
 """
 _TASK = ", ".join(f"t.{name}" for name in PUBLIC_FIELDS)
-# One statement, so one snapshot: the head and the changes agree. Each branch walks its (user_id, change_seq)
-# index from the position on, and stops at a page.
-_SINCE = sa.text(f"""
-SELECT head.head, head.forgotten, c.seq, c.changed_id, c.op, {_TASK}
+# A list's columns, named apart from the task's (a task has a `list_id` too).
+LIST_PREFIX = "the_list_"
+_LIST = ", ".join(f"l.{name} AS {LIST_PREFIX}{name}" for name in PUBLIC_LIST_FIELDS)
+
+
+# The branches of a page of changes, by kind: each walks its table's (user_id, change_seq) index from the position
+# on, and stops at a page. Destroyed tasks and lists are remembered together, by kind.
+_SINCE_BRANCHES = {
+    "task": """
+  (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op, 'task' AS kind FROM tasks
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
+  UNION ALL
+  (SELECT change_seq, id, 'delete', 'task' FROM trashed_tasks
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)""",
+    "list": """
+  (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op, 'list' AS kind FROM task_lists
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
+  UNION ALL
+  (SELECT change_seq, id, 'delete', 'list' FROM trashed_lists
+   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)""",
+}
+_EVERYTHING_BRANCHES = {
+    "task": """
+  (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op, 'task' AS kind FROM tasks
+   WHERE user_id = :user_id ORDER BY change_seq LIMIT :page_size)""",
+    "list": """
+  (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op, 'list' AS kind FROM task_lists
+   WHERE user_id = :user_id ORDER BY change_seq LIMIT :page_size)""",
+}
+
+
+def _page(kinds: tuple[str, ...], since: bool) -> sa.TextClause:
+    """One statement, so one snapshot: the head and the changes of these kinds agree. Without `since`, a full
+    sync: the live rows only, in the same order; it goes on from its last page's position as a feed."""
+    branches = [(_SINCE_BRANCHES if since else _EVERYTHING_BRANCHES)[kind] for kind in kinds]
+    if since:
+        branches.append(f"""
+  (SELECT change_seq, id, 'delete', kind FROM destroyed_tasks
+   WHERE user_id = :user_id AND change_seq > :since AND kind IN ({", ".join(f"'{kind}'" for kind in kinds)})
+   ORDER BY change_seq LIMIT :page_size)""")
+    return sa.text(f"""
+SELECT head.head, head.forgotten, c.seq, c.changed_id, c.op, c.kind, {_TASK}, {_LIST}
 FROM ({_HEAD}) AS head
 LEFT JOIN LATERAL (
-  (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op FROM tasks
-   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
-  UNION ALL
-  (SELECT change_seq, id, 'delete' FROM trashed_tasks
-   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
-  UNION ALL
-  (SELECT change_seq, id, 'delete' FROM destroyed_tasks
-   WHERE user_id = :user_id AND change_seq > :since ORDER BY change_seq LIMIT :page_size)
-  ORDER BY seq LIMIT :page_size
+  SELECT * FROM ({" UNION ALL ".join(branches)}) AS changed ORDER BY seq LIMIT :page_size
 ) AS c ON true
-LEFT JOIN tasks AS t ON t.id = c.changed_id AND c.op = 'upsert'
+LEFT JOIN tasks AS t ON t.id = c.changed_id AND c.op = 'upsert' AND c.kind = 'task'
+LEFT JOIN task_lists AS l ON l.id = c.changed_id AND c.op = 'upsert' AND c.kind = 'list'
 ORDER BY c.seq
 """)
-# A full sync: the live tasks only, in the same order; it goes on from its last page's position as a feed.
-_EVERYTHING = sa.text(f"""
-SELECT head.head, head.forgotten, t.change_seq AS seq, t.id AS changed_id, 'upsert' AS op, {_TASK}
-FROM ({_HEAD}) AS head
-LEFT JOIN LATERAL (
-  SELECT * FROM tasks WHERE user_id = :user_id ORDER BY change_seq LIMIT :page_size
-) AS t ON true
-ORDER BY t.change_seq
-""")
+
+
+KINDS = ("task", "list")
+_PAGES = {(kinds, since): _page(kinds, since) for kinds in (("task",), ("list",), KINDS) for since in (False, True)}
 
 
 def token(codec: CursorCodec, user_id: str, seq: int) -> str:
@@ -88,11 +115,15 @@ async def settled_head(user_id: str) -> int:
         return (await session.exec(_SETTLED_HEAD, params={"user_id": user_id})).scalar() or 0
 
 
-async def changes_since(user_id: str, since: int | None, limit: int) -> tuple[list, int, bool]:
-    """(changes, next position, more to read?); raises 410 if `since` is no longer (or not yet) known."""
+async def changes_since(
+    user_id: str, since: int | None, limit: int, kinds: tuple[str, ...] = ("task",)
+) -> tuple[list, int, bool]:
+    """(changes, next position, more to read?) of these kinds (of KINDS, in its order); raises 410 if `since` is no
+    longer (or not yet) known."""
     params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}
+    query = _PAGES[kinds, since is not None]
     async with statement() as session:
-        rows = (await session.exec(_EVERYTHING if since is None else _SINCE, params=params)).mappings().all()
+        rows = (await session.exec(query, params=params)).mappings().all()
     head, forgotten = rows[0]["head"], rows[0]["forgotten"]
     if since is not None and not forgotten <= since <= head:
         raise expired(user_id)

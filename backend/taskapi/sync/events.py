@@ -16,7 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from taskapi.auth.tokens import require_owner
 from taskapi.http.problems import Problem
-from taskapi.sync.changes import changes_since, position, settled_head, token
+from taskapi.sync.changes import KINDS, changes_since, position, settled_head, token
 from taskapi.sync.hub import Change, ChangeHub, Resync, Subscription
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.etags import PRIVATE
@@ -30,9 +30,10 @@ CATCH_UP_LIMIT = 500
 
 
 def _changes_event(codec: CursorCodec, user_id: str, changes: list[Change]) -> ServerSentEvent:
-    """One event for a batch of changes: each task once, with its latest op; the id is the last position."""
-    latest = {change.id: change.op for change in changes}
-    data = {"changes": [{"id": task_id, "op": op} for task_id, op in latest.items()]}
+    """One event for a batch of changes: each task or list once, with its latest op and its kind; the id is the
+    last position."""
+    latest = {(change.kind, change.id): change.op for change in changes}
+    data = {"changes": [{"id": changed_id, "op": op, "kind": kind} for (kind, changed_id), op in latest.items()]}
     return ServerSentEvent(orjson.dumps(data).decode(), event="changes", id=token(codec, user_id, changes[-1].seq))
 
 
@@ -49,14 +50,14 @@ async def _first_events(
     if last_event_id is not None:
         try:
             since = position(codec, user_id, last_event_id, parameter="Last-Event-ID")
-            missed, _, more = await changes_since(user_id, since, CATCH_UP_LIMIT)
+            missed, _, more = await changes_since(user_id, since, CATCH_UP_LIMIT, KINDS)
         except Problem as problem:
             if problem.status != 410:
                 raise
             events.append(_resync_event("position-expired"))
         else:
             if missed:
-                missed_changes = [Change(row["seq"], str(row["changed_id"]), row["op"]) for row in missed]
+                missed_changes = [Change(row["seq"], str(row["changed_id"]), row["op"], row["kind"]) for row in missed]
                 events.append(_changes_event(codec, user_id, missed_changes))
             if more:
                 events.append(_resync_event("too-far-behind"))

@@ -85,6 +85,7 @@ class Change:
     seq: int
     id: str
     op: str
+    kind: str = "task"  # or "list" (migration 0012)
 
 
 @dataclass(frozen=True)
@@ -207,14 +208,17 @@ class ChangeHub:
         try:
             change = orjson.loads(payload)
             user_id, seq, task_id, op = change["user_id"], change["seq"], change["id"], change["op"]
+            kind = change.get("kind", "task")
             if not (isinstance(user_id, str) and isinstance(seq, int) and isinstance(task_id, str)):
+                raise TypeError
+            if kind not in ("task", "list"):
                 raise TypeError
         except (orjson.JSONDecodeError, KeyError, TypeError):
             FOREIGN_NOTIFICATIONS.inc()
             log.warning("ignored a notification on %s that is not a task change", CHANNEL)
             return
         for subscription in self._subscriptions.get(user_id, ()):
-            subscription.deliver(Change(seq, task_id, op))
+            subscription.deliver(Change(seq, task_id, op, kind))
 
     async def _listen(self) -> None:
         delay, dropped = 0.1, False

@@ -1,6 +1,6 @@
-"""The sweep: trashed tasks older than TRASH_RETENTION_DAYS (and a trash's oldest beyond MAX_TASKS_PER_USER)
-destroyed, the change feed's record of destroyed tasks older than CHANGES_RETENTION_DAYS forgotten, leases of
-live-event streams long over and Idempotency-Key records older than 24 hours dropped.
+"""The sweep: trashed tasks and deleted lists older than TRASH_RETENTION_DAYS (and a trash's oldest beyond
+MAX_TASKS_PER_USER) destroyed, the change feed's record of destroyed tasks older than CHANGES_RETENTION_DAYS
+forgotten, leases of live-event streams long over and Idempotency-Key records older than 24 hours dropped.
 
 Every worker of every replica runs `Sweeper`, so no cron is needed, yet one sweep a PURGE_INTERVAL_SECONDS
 is done in all: a worker first claims the period in `maintenance_runs` (an upsert only one of them wins), and
@@ -50,6 +50,17 @@ WITH gone AS (
     ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
   RETURNING user_id, change_seq, id),
 destroyed AS (INSERT INTO destroyed_tasks (user_id, change_seq, id) SELECT user_id, change_seq, id FROM gone)
+SELECT count(*) FROM gone
+"""),
+    # Deleted lists (their tasks are trashed tasks, swept above at the same age), remembered by the feed by kind.
+    "expired_lists": sa.text("""
+WITH gone AS (
+  DELETE FROM trashed_lists WHERE id IN (
+    SELECT id FROM trashed_lists WHERE deleted_at < now() - make_interval(secs => :trash_retention)
+    ORDER BY deleted_at LIMIT :batch FOR UPDATE SKIP LOCKED)
+  RETURNING user_id, change_seq, id),
+destroyed AS (
+  INSERT INTO destroyed_tasks (user_id, change_seq, id, kind) SELECT user_id, change_seq, id, 'list' FROM gone)
 SELECT count(*) FROM gone
 """),
     # A trash holds at most the trash limit (MAX_TASKS_PER_USER): deleting is not a way around the quota's bound on

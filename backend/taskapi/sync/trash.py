@@ -9,9 +9,10 @@ from connexion import request
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
-from taskapi.db.session import statement
-from taskapi.http.problems import Problem, unavailable
-from taskapi.tasks import trashing
+from taskapi.db.session import statement, transaction
+from taskapi.db.statements import fetch_first
+from taskapi.http.problems import Problem
+from taskapi.tasks import store, trashing
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
 from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task
 
@@ -30,10 +31,6 @@ def _page_statement(after: bool) -> sa.Select:
 
 
 _FIRST_PAGE, _NEXT_PAGE = _page_statement(after=False), _page_statement(after=True)
-
-
-# Looks at a task that keeps moving under a restore before giving up.
-_ATTEMPTS = 5
 
 
 def _position(row) -> list:
@@ -63,25 +60,23 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_id, quota = uuid.UUID(id_), request.state.settings.max_tasks_per_user
     params = {"task_id": task_id, "owner_id": user_id, "quota": quota}
-    async with statement() as session:
-        # Another request may move the task between two statements (restore it, delete it again): look again.
-        for _ in range(_ATTEMPTS):
-            row = (await session.exec(trashing.RESTORE, params=params)).mappings().first()
+    # Under the user's lock, where the task goes back cannot change before it is there.
+    async with transaction() as session:
+        await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        place = (await session.exec(trashing.PLACE, params=params)).scalar()
+        if place is not None:
+            row = await fetch_first(session, trashing.RESTORE[place], params)
             if row is not None:
                 return task_response(row)
-            found = await trashing.whose(session, task_id)
-            if found is None:
-                raise _not_found(task_id)
-            if found.user_id != user_id:
-                raise not_yours(task_id)
-            if not found.trashed:
-                # Already restored (an Undo pressed twice): the same answer as the first time.
-                row = (await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().first()
-                if row is not None:
-                    return task_response(row)
-            elif await trashing.at_quota(session, user_id, quota):
-                raise over_quota(quota)
-    raise unavailable(f"Task {task_id} is being moved by other requests right now; nothing was changed. Try again.")
+        found = await trashing.whose(session, task_id)
+        if found is None:
+            raise _not_found(task_id)
+        if found.user_id != user_id:
+            raise not_yours(task_id)
+        if not found.trashed:
+            # Already restored (an Undo pressed twice): the same answer as the first time.
+            return task_response((await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().one())
+        raise over_quota(quota)
 
 
 async def destroy_task(user_id: str, id_: str, user: str) -> Response:

@@ -37,8 +37,8 @@ async def _change(
     params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, store.FromRow)}
     params.update(task_id=task_uuid, owner_id=user_id)
     change = store.guarded(store.update(shape), params, task_uuid, condition)
-    completing = "completed" in values
-    if completing and values.get("recurrence") is None:
+    completing, moving = "completed" in values, "list_id" in values
+    if completing and not moving and values.get("recurrence") is None:
         # Most tasks do not recur after the change: one statement in autocommit changes such a task. What recurs
         # afterwards (a rule kept from the row, or one this change sets, which skips this path) may continue its
         # series, in a transaction (below). A change that ends the rule leaves nothing to continue.
@@ -48,7 +48,10 @@ async def _change(
         if row is not None:
             return task_response(row)
     # Completing a recurring task may continue its series: two more statements, which must commit with this one.
-    async with transaction() if completing or rule_to_check else statement() as session:
+    # Moving to another list reads the top of that list, under the user's lock.
+    async with transaction() if completing or rule_to_check or moving else statement() as session:
+        if moving:
+            await session.exec(store.LOCK_USER, params={"owner_id": user_id})
         row = await store.write(session, change, params)
         if row is None:
             raise await absent(session, user_id, task_uuid)
@@ -68,19 +71,29 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     # A new series starts at this task, its first occurrence.
     values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
     values.update(new.model_dump())
-    insert = store.insert(tuple(values), new.completed)
+    insert = store.insert(tuple(values), new.completed, new.list_id is not None)
     quota = request.state.settings.max_tasks_per_user
-    # A plain create is one statement; remembering its key, or starting a series already done, adds more.
+    # A plain create is one statement; remembering its key, or starting a series already done, adds more. So
+    # does a create whose place (the top of its list) a concurrent create took: again, under the user's lock.
     several = key is not None or (new.completed and new.recurrence is not None)
+    try:
+        return await _create(user_id, key, body, insert, {**values, "quota": quota}, several)
+    except store.PositionTaken:
+        return await _create(user_id, key, body, insert, {**values, "quota": quota}, True)
+
+
+async def _create(user_id: str, key: str | None, body: dict, insert, params: dict, several: bool) -> Response:
     async with transaction() if several else statement() as session:
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
                 return _created(user_id, replay)
-        row = await store.write(session, insert, {**values, "quota": quota})
+        if several:
+            await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        row = await store.write(session, insert, params)
         if row is None:
-            raise over_quota(quota)
-        row = await series.continue_series(session, row, quota)
+            raise over_quota(params["quota"])
+        row = await series.continue_series(session, row, params["quota"])
         if key is not None:
             answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
             await idempotency.remember(session, user_id, key, answer)
@@ -101,6 +114,7 @@ async def list_tasks(
     tag: list[str] | None = None,
     remind_before: str | None = None,
     remind_after: str | None = None,
+    list_id: str | None = None,
 ) -> Response:
     require_owner(user_id, user)
     wanted, errors = tags.normalise(tag or [], "query", "tag")
@@ -118,6 +132,7 @@ async def list_tasks(
         tags=tuple(wanted),
         remind_before=remind_before,
         remind_after=remind_after,
+        list_id=list_id,
     )
     codec = request.state.cursors
     query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
@@ -144,6 +159,8 @@ async def get_task(user_id: str, id_: str, user: str) -> Response:
 async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     values = TaskUpdate.from_body(body).model_dump(exclude_unset=True)
+    if "list_id" in values:
+        values["position"] = store.FromRow("top_of_list" if values["list_id"] is not None else "top_of_inbox")
     if "completed" in values:
         values["completed_at"] = store.FromRow("stamped") if values["completed"] else None
     rule_to_check = None

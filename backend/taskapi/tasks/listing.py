@@ -22,7 +22,12 @@ SORT_KEYS: dict[str, sa.ColumnElement] = {
     "title": TASKS.c.title,
     "due": DUE_SORT_KEY,
     "remind": REMIND_SORT_KEY,
+    # Manual order (taskapi/lists/positions.py), served by the unique (user_id, list_id, position) index within a
+    # list or the Inbox, and by (user_id, position, id) across them.
+    "position": TASKS.c.position,
 }
+# Within one list no two tasks share a position: the key alone orders them, as its index does.
+_LIST_FILTERS = {"list_id", "inbox"}
 # Where descending order needs a key of its own (tasks without a reminder still last).
 DESCENDING_SORT_KEYS = {"remind": REMIND_DESC_SORT_KEY}
 # The expression the tag index holds (migration 0004): each tag prefixed with its owner, "alice/work".
@@ -59,6 +64,11 @@ def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
         conditions.append(TASKS.c.completed == sa.bindparam("completed"))
     if "priority" in filters:
         conditions.append(TASKS.c.priority == sa.bindparam("priority"))
+    if "list_id" in filters:
+        conditions.append(TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid))
+    if "inbox" in filters:
+        conditions.append(TASKS.c.list_id.is_(None))
+    unique_key = name == "position" and bool(filters & _LIST_FILTERS)
     for name, column, comparison in _TIME_FILTERS:
         if name in filters:
             conditions.append(column.op(comparison)(sa.bindparam(name, type_=sa.DateTime(timezone=True))))
@@ -69,11 +79,16 @@ def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
             sa.literal_column("'simple'::regconfig"), sa.bindparam("q", type_=sa.String)
         )
         conditions.append(TASKS.c.search.op("@@")(query))
-    if after:
+    if after and unique_key:
+        conditions.append(key > sa.bindparam("after_key", type_=key.type))
+    elif after:
         row = sa.tuple_(key, TASKS.c.id)
         last = sa.tuple_(sa.bindparam("after_key", type_=key.type), sa.bindparam("after_id", type_=sa.Uuid))
         conditions.append(row < last if descending else row > last)
-    order = [key.desc(), TASKS.c.id.desc()] if descending else [key.asc(), TASKS.c.id.asc()]
+    if unique_key:
+        order = [key.asc()]
+    else:
+        order = [key.desc(), TASKS.c.id.desc()] if descending else [key.asc(), TASKS.c.id.asc()]
     return (
         sa.select(*PUBLIC_COLUMNS, key.label("sort_key"))
         .where(*conditions)
@@ -95,6 +110,7 @@ class TaskListing:
     tags: tuple[str, ...] = ()  # normalised (taskapi.tasks.tags)
     remind_before: str | None = None
     remind_after: str | None = None
+    list_id: str | None = None  # a list's id, or "inbox"
 
     @property
     def scope(self) -> str:
@@ -110,6 +126,7 @@ class TaskListing:
             list(self.tags),
             self.remind_before,
             self.remind_after,
+            self.list_id,
         ]
         return hashlib.sha256(json.dumps(query).encode()).hexdigest()[:24]
 
@@ -128,11 +145,15 @@ class TaskListing:
             params["tag_keys"] = [f"{self.user_id}/{tag}" for tag in self.tags]
         if self.q:
             params["q"] = self.q
+        if self.list_id not in (None, "inbox"):
+            params["list_id"] = uuid.UUID(self.list_id)
         if after is not None:
             key, task_id = after
-            params["after_key"] = key if self.sort.lstrip("-") == "title" else datetime.fromisoformat(key)
+            params["after_key"] = key if self.sort.lstrip("-") in ("title", "position") else datetime.fromisoformat(key)
             params["after_id"] = uuid.UUID(task_id)
         filters = frozenset(params) - {"user_id", "page_size", "after_key", "after_id"}
+        if self.list_id == "inbox":
+            filters |= {"inbox"}
         return _statement(self.sort, filters, after is not None), params
 
     @staticmethod

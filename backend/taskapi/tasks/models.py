@@ -28,6 +28,8 @@ SEARCH_DOCUMENT = "to_tsvector('simple'::regconfig, title || ' ' || COALESCE(des
 REMIND_SORT_KEY = sa.literal_column(
     "COALESCE(remind_at, '9999-12-31 00:00:00+00'::timestamptz)", type_=sa.DateTime(timezone=True)
 )
+# Positions compare byte-wise, whatever the database's collation (taskapi/lists/positions.py).
+POSITION_TYPE = sa.Text(collation="C")
 REMIND_DESC_SORT_KEY = sa.literal_column(
     "COALESCE(remind_at, '0001-01-01 00:00:00+00'::timestamptz)", type_=sa.DateTime(timezone=True)
 )
@@ -73,6 +75,9 @@ class Task(SQLModel, table=True):
         sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'::text[]")),
     )
     remind_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # The user's list it is in (taskapi/lists), null for the Inbox; its place among that list's tasks.
+    list_id: uuid.UUID | None = Field(default=None)
+    position: str = Field(sa_type=POSITION_TYPE, nullable=False)
     # {"rule": RRULE, "timezone": IANA zone}; the series' first occurrence is `series_start`.
     recurrence: dict | None = Field(default=None, sa_column=sa.Column(postgresql.JSONB(none_as_null=True)))
     series_start: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
@@ -120,6 +125,8 @@ class DestroyedTask(SQLModel, table=True):
     user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
     change_seq: int = Field(sa_type=sa.BigInteger, primary_key=True)
     id: uuid.UUID = Field(nullable=False)
+    # What was destroyed: a task, or a list (migration 0012).
+    kind: str = Field(nullable=False, sa_column_kwargs={"server_default": "task"})
     destroyed_at: datetime = Field(
         sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
     )
@@ -183,6 +190,7 @@ class TaskCreate(_Normalised):
     tags: list[str] = []
     remind_at: datetime | None = None
     recurrence: dict | None = None
+    list_id: uuid.UUID | None = None
 
 
 class TaskUpdate(_Normalised):
@@ -196,6 +204,7 @@ class TaskUpdate(_Normalised):
     tags: list[str] | None = None
     remind_at: datetime | None = None
     recurrence: dict | None = None
+    list_id: uuid.UUID | None = None
 
 
 # A task as the API answers it (the contract's Task), in this order; the row's own types serialise as is.
@@ -212,6 +221,8 @@ PUBLIC_FIELDS = (
     "remind_at",
     "recurrence",
     "next_occurrence_id",
+    "list_id",
+    "position",
     "created_at",
     "updated_at",
 )
@@ -261,6 +272,8 @@ TRASHED_TASKS = sa.Table(
         for name in MOVED_COLUMNS
     ),
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # Deleted as part of its list: restoring the list brings it back (migration 0012).
+    sa.Column("deleted_with_list", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_trashed_tasks_user_id_deleted_at_id", "user_id", sa.text("deleted_at DESC"), sa.text("id DESC")),
     sa.Index("ix_trashed_tasks_deleted_at", "deleted_at"),
     sa.Index("ix_trashed_tasks_user_id_change_seq", "user_id", "change_seq"),

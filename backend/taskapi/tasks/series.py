@@ -26,8 +26,8 @@ async def continue_series(session: AsyncSession, row, quota: int):
 
     Concurrent completions wait on the row lock the completing UPDATE took; they then read the row as the
     first one left it, with `next_occurrence_id` set, and create nothing. The next occurrence is a task like any
-    other: at the quota it is refused, and with it the whole change (a 409), so that completing each new
-    occurrence cannot grow an account without bound.
+    other (first in its list): at the quota it is refused, and with it the whole change (a 409), so that
+    completing each new occurrence cannot grow an account without bound.
     """
     if not row["completed"] or row["recurrence"] is None or row["next_occurrence_id"] is not None:
         return row
@@ -35,14 +35,17 @@ async def continue_series(session: AsyncSession, row, quota: int):
     due = recurrence.next_occurrence(rule, row["series_start"], max(row["due_at"], row["completed_at"]))
     if due is None:  # COUNT or UNTIL has ended the series
         return row
-    copied = {name: row[name] for name in ("user_id", "title", "description", "priority", "tags", "recurrence")}
+    copied = {
+        name: row[name] for name in ("user_id", "title", "description", "priority", "tags", "recurrence", "list_id")
+    }
     values = {
         **copied,
         "series_start": row["series_start"],
         "due_at": due,
         "remind_at": _shifted(row["remind_at"], row["due_at"], due),
     }
-    following = await store.write(session, store.insert(tuple(values), False), {**values, "quota": quota})
+    insert = store.insert(tuple(values), False, row["list_id"] is not None)
+    following = await store.write(session, insert, {**values, "quota": quota})
     if following is None:
         raise over_quota(quota)
     linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])

@@ -13,7 +13,36 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskapi.db.statements import fetch_first
 from taskapi.http.problems import field_error, invalid
 from taskapi.tasks.etags import Condition
-from taskapi.tasks.models import CHANGED_COLUMNS, PUBLIC_COLUMNS, TASK_COUNTS, TASKS
+from taskapi.tasks.models import CHANGED_COLUMNS, POSITION_TYPE, PUBLIC_COLUMNS, TASK_COUNTS, TASKS
+
+# Takes the user's counter row, which every write of the user's tasks and lists takes anyway (the change-number
+# trigger, migration 0008), before reading what a write computes from: the neighbours of a move, the top of a
+# list. Whatever the statements after it read stays true until the transaction ends. Taken first, it keeps one
+# lock order (counter, then rows) with every other write.
+LOCK_USER = sa.text("""
+INSERT INTO task_counts AS c (user_id) VALUES (:owner_id)
+ON CONFLICT (user_id) DO UPDATE SET user_id = c.user_id
+""")
+_SIBLINGS = TASKS.alias("siblings")
+
+
+def top_of(in_list: bool, user_id, list_id) -> sa.ColumnElement:
+    """The key before the first task of a list (`in_list`) or of the Inbox: a new task's place."""
+    in_group = _SIBLINGS.c.list_id == list_id if in_list else _SIBLINGS.c.list_id.is_(None)
+    first = (
+        sa.select(_SIBLINGS.c.position)
+        .where(_SIBLINGS.c.user_id == user_id, in_group)
+        .order_by(_SIBLINGS.c.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.position_before(first, type_=POSITION_TYPE)
+
+
+class PositionTaken(Exception):
+    """A concurrent write took the key this one computed (a create reads the top of its list in the statement's
+    own snapshot, which may predate the lock it then waits for): run the statement again."""
+
 
 THIS_TASK = (TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid), TASKS.c.user_id == sa.bindparam("owner_id"))
 READ = sa.select(*PUBLIC_COLUMNS).where(*THIS_TASK)
@@ -21,8 +50,9 @@ DELETE = sa.delete(TASKS).where(*THIS_TASK)
 
 
 @functools.lru_cache(maxsize=64)
-def insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
-    """The INSERT for a create that sets these columns (a completed one stamped by the database's clock).
+def insert(columns: tuple[str, ...], completed: bool, in_list: bool) -> sa.Insert:
+    """The INSERT for a create that sets these columns (a completed one stamped by the database's clock), first in
+    its list (`in_list`) or in the Inbox.
 
     INSERT … SELECT …: the task goes in only while its user holds fewer than `quota` live tasks. The user's
     counter row is locked (FOR UPDATE) until the statement's transaction ends, and the insert trigger raises
@@ -32,6 +62,7 @@ def insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
     values = {name: sa.bindparam(name, type_=TASKS.c[name].type) for name in columns}
     if completed:
         values["completed_at"] = sa.func.now()
+    values["position"] = top_of(in_list, values["user_id"], values["list_id"])
     held = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == values["user_id"]).with_for_update()
     within = sa.select(*values.values()).where(sa.func.coalesce(held.scalar_subquery(), 0) < sa.bindparam("quota"))
     # include_defaults=False: the id, version and timestamps come from the columns' server defaults.
@@ -47,6 +78,17 @@ _FROM_ROW = {
     "stamped": _STAMPED,
     "stamped_if_toggled_on": sa.case((sa.not_(TASKS.c.completed), _STAMPED), else_=None),
     "due_at": TASKS.c.due_at,
+    # Moved to another list by an edit: first in it; staying in its list: where it is.
+    **{
+        f"top_of_{target}": sa.case(
+            (
+                TASKS.c.list_id.is_distinct_from(sa.bindparam("new_list_id", type_=sa.Uuid)),
+                top_of(target == "list", sa.bindparam("owner_id"), sa.bindparam("new_list_id", type_=sa.Uuid)),
+            ),
+            else_=TASKS.c.position,
+        )
+        for target in ("list", "inbox")
+    },
 }
 
 
@@ -90,12 +132,24 @@ def guarded(statement, params: dict, task_uuid: uuid.UUID, condition: Condition 
     return _only_at_matching_version(statement)
 
 
+NOT_YOUR_LIST = "is not one of your lists (null: the Inbox)"
+
+
 async def write(session: AsyncSession, change, params: dict | None = None):
-    """Run an INSERT or UPDATE … RETURNING. The database holds the rule that a recurring task has a due date
-    (ck_tasks_recurrence_due), for creates and edits alike; breaking it is the client's mistake, a 400."""
+    """Run an INSERT or UPDATE … RETURNING. The database holds the rules that a recurring task has a due date
+    (ck_tasks_recurrence_due) and that a task's list is its user's own (fk_tasks_list), for creates and edits
+    alike; breaking them is the client's mistake, a 400 (which never says whether the list exists)."""
     try:
         return await fetch_first(session, change, params)
     except psycopg.errors.CheckViolation as error:
         if error.diag.constraint_name == "ck_tasks_recurrence_due":
             raise invalid([field_error("body", "due_at", "is required for a recurring task (set due_at)")]) from None
+        raise
+    except psycopg.errors.ForeignKeyViolation as error:
+        if error.diag.constraint_name == "fk_tasks_list":
+            raise invalid([field_error("body", "list_id", NOT_YOUR_LIST)]) from None
+        raise
+    except psycopg.errors.UniqueViolation as error:
+        if error.diag.constraint_name == "uq_tasks_position":
+            raise PositionTaken from None
         raise

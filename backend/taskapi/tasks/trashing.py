@@ -7,6 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.tasks import store
 from taskapi.tasks.models import (
     CHANGED_COLUMNS,
     DESTROYED_TASKS,
@@ -32,15 +33,40 @@ def moving_to_trash(delete: sa.Delete) -> sa.Insert:
 
 # Back from the trash, in one statement, while the user holds fewer live tasks than the quota: the condition is
 # on the DELETE itself, since a data-modifying CTE runs whether or not the INSERT that reads it inserts anything.
-# The counter row is locked as a create locks it (taskapi/tasks/handlers.py: _insert).
+# The counter row is locked as a create locks it (taskapi/tasks/store.py: insert).
 _HELD = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == sa.bindparam("owner_id")).with_for_update()
-_BACK = (
-    sa.delete(TRASHED_TASKS)
-    .where(*_THIS_TRASHED_TASK, sa.func.coalesce(_HELD.scalar_subquery(), 0) < sa.bindparam("quota"))
-    .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
-    .cte("back")
-)
-RESTORE = sa.insert(TASKS).from_select(MOVED_COLUMNS, sa.select(*_BACK.c)).returning(*CHANGED_COLUMNS)
+
+
+def _restoring(place: str) -> sa.Insert:
+    """The restore that puts the task back at its own position (`back`), first in its list (`top`), or first in
+    the Inbox (`inbox`)."""
+    back = (
+        sa.delete(TRASHED_TASKS)
+        .where(*_THIS_TRASHED_TASK, sa.func.coalesce(_HELD.scalar_subquery(), 0) < sa.bindparam("quota"))
+        .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
+        .cte("back")
+    )
+    overrides = {
+        "back": {},
+        "top": {"position": store.top_of(True, sa.bindparam("owner_id"), back.c.list_id)},
+        "inbox": {"list_id": sa.null(), "position": store.top_of(False, sa.bindparam("owner_id"), None)},
+    }[place]
+    columns = [overrides.get(name, back.c[name]) for name in MOVED_COLUMNS]
+    return sa.insert(TASKS).from_select(MOVED_COLUMNS, sa.select(*columns)).returning(*CHANGED_COLUMNS)
+
+
+RESTORE = {place: _restoring(place) for place in ("back", "top", "inbox")}
+# Where a trashed task can go back: its position, unless a task holds it now (then first in its list, or in the
+# Inbox); its list, unless deleted since (then first in the Inbox).
+PLACE = sa.text("""
+SELECT CASE
+  WHEN t.list_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_lists l WHERE l.id = t.list_id) THEN 'inbox'
+  WHEN NOT EXISTS (SELECT 1 FROM tasks s WHERE s.user_id = t.user_id AND s.list_id IS NOT DISTINCT FROM t.list_id
+                   AND s.position = t.position) THEN 'back'
+  WHEN t.list_id IS NULL THEN 'inbox'
+  ELSE 'top' END AS place
+FROM trashed_tasks t WHERE t.id = :task_id AND t.user_id = :owner_id
+""")
 LIVE = sa.select(*CHANGED_COLUMNS).where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid))
 _WHOSE = sa.union_all(
     sa.select(TASKS.c.user_id, sa.literal(False).label("trashed"), TASKS.c.version).where(
@@ -50,17 +76,12 @@ _WHOSE = sa.union_all(
         TRASHED_TASKS.c.id == sa.bindparam("task_id")
     ),
 )
-_LIVE_COUNT = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == sa.bindparam("owner_id"))
 
 
 async def whose(session: AsyncSession, task_id: uuid.UUID):
     """(owner, in the trash?, version) of a task, live or trashed; None if it is in neither (destroyed or never
     made). One statement: a task moving meanwhile is seen in one place or the other, never half-way."""
     return (await session.exec(_WHOSE, params={"task_id": task_id})).first()
-
-
-async def at_quota(session: AsyncSession, user_id: str, quota: int) -> bool:
-    return ((await session.exec(_LIVE_COUNT, params={"owner_id": user_id})).scalar() or 0) >= quota
 
 
 def destroying(delete: sa.Delete) -> sa.Insert:

@@ -53,13 +53,13 @@ def test_a_full_sync_then_each_change_once_in_its_latest_state(alice):
 
     items, position = _drain(alice, position)
     assert items == [
-        {"id": first["id"], "op": "upsert", "task": changed},
-        {"id": second["id"], "op": "delete", "task": None},
-        {"id": fourth["id"], "op": "upsert", "task": fourth},
-        {"id": third["id"], "op": "delete", "task": None},
+        {"kind": "task", "id": first["id"], "op": "upsert", "task": changed},
+        {"kind": "task", "id": second["id"], "op": "delete", "task": None},
+        {"kind": "task", "id": fourth["id"], "op": "upsert", "task": fourth},
+        {"kind": "task", "id": third["id"], "op": "delete", "task": None},
     ]
     restored = alice.client.post(f"/{alice.id}/trash/{second['id']}/restore").json()
-    assert _feed(alice, position)["items"] == [{"id": second["id"], "op": "upsert", "task": restored}]
+    assert _feed(alice, position)["items"] == [{"kind": "task", "id": second["id"], "op": "upsert", "task": restored}]
 
 
 def test_a_failed_write_is_no_change(alice):

@@ -40,13 +40,13 @@ def test_a_change_is_an_event_whose_id_is_a_feed_position(server, alice, bob):
         event = stream.next(timeout=1)
         assert time.monotonic() - started < 1
         assert event["event"] == "changes"
-        assert event["data"] == {"changes": [{"id": task["id"], "op": "upsert"}]}
+        assert event["data"] == {"changes": [{"kind": "task", "id": task["id"], "op": "upsert"}]}
         assert _changes(alice, event["id"]) == []
 
         assert alice.client.delete(f"/{alice.id}/tasks/{task['id']}").status_code == 204
         deleted = stream.next(timeout=1)
-        assert deleted["data"] == {"changes": [{"id": task["id"], "op": "delete"}]}
-        assert _changes(alice, event["id"]) == [{"id": task["id"], "op": "delete", "task": None}]
+        assert deleted["data"] == {"changes": [{"kind": "task", "id": task["id"], "op": "delete"}]}
+        assert _changes(alice, event["id"]) == [{"kind": "task", "id": task["id"], "op": "delete", "task": None}]
         # Bob's stream heard nothing of Alice's tasks.
         bob.create("bob's own")
         assert bobs.next(timeout=1)["data"]["changes"][0]["op"] == "upsert"
@@ -87,7 +87,7 @@ def test_no_event_for_a_change_that_was_rolled_back(server, alice):
         assert refused.status_code == 400, refused.text
         alice.client.put(f"/{alice.id}/tasks/{task['id']}", json={"title": "renamed"})
         event = stream.next(timeout=1)
-        assert event["data"] == {"changes": [{"id": task["id"], "op": "upsert"}]}
+        assert event["data"] == {"changes": [{"kind": "task", "id": task["id"], "op": "upsert"}]}
         time.sleep(0.3)
         assert stream.events.empty(), stream.events.get()
 
@@ -100,7 +100,7 @@ def test_reconnecting_with_last_event_id_is_told_at_once_what_it_missed(server, 
     with EventStream(server.url + "/api", alice.id, alice.token, last_event_id=last_id) as again:
         first = again.next(timeout=1)
         assert first["event"] == "changes"
-        assert first["data"] == {"changes": [{"id": task_id, "op": "upsert"} for task_id in missed]}
+        assert first["data"] == {"changes": [{"kind": "task", "id": task_id, "op": "upsert"} for task_id in missed]}
         assert again.next(timeout=1)["event"] == "ready"
     # Nothing missed: just `ready`.
     with EventStream(server.url + "/api", alice.id, alice.token, last_event_id=first["id"]) as quiet:
@@ -191,7 +191,7 @@ def test_with_two_workers_an_event_reaches_streams_on_the_other_worker(database_
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
             task_id = client.post(f"/{user}/tasks", json={"title": "heard everywhere"}).json()["id"]
         for stream in streams:
-            assert stream.next(timeout=1)["data"] == {"changes": [{"id": task_id, "op": "upsert"}]}
+            assert stream.next(timeout=1)["data"] == {"changes": [{"kind": "task", "id": task_id, "op": "upsert"}]}
         # SIGTERM: open streams end at once, and do not hold up the shutdown.
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -220,7 +220,9 @@ def test_the_listener_comes_back_after_the_database_restarts(own_cluster, make_s
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
             assert created.status_code == 201, created.text
-        assert stream.next(timeout=1)["data"] == {"changes": [{"id": created.json()["id"], "op": "upsert"}]}
+        assert stream.next(timeout=1)["data"] == {
+            "changes": [{"kind": "task", "id": created.json()["id"], "op": "upsert"}]
+        }
 
 
 @pytest.mark.parametrize("payload", ["x", "[]", '{"user_id": 1}', '{"seq": "a"}', "null"])

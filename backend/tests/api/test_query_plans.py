@@ -21,10 +21,12 @@ def heavy_user(db) -> str:
     # 0008); the rows are numbered here instead (the counts do not matter to plans).
     db.execute("SET statement_timeout = 0")
     db.execute("SET session_replication_role = replica")
+    # Half the tasks in a list, half in the Inbox; each task's position from the column's default.
+    db.execute("INSERT INTO task_lists (user_id, name, position) VALUES (%s, 'Work', 'a0')", (user_id,))
     db.execute(
         """
         INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at,
-                           tags, remind_at, created_at, updated_at, change_seq)
+                           tags, remind_at, created_at, updated_at, change_seq, list_id)
         SELECT %(user)s, 'task ' || n || CASE WHEN n %% 100 = 0 THEN ' milk' ELSE '' END,
                'about ' || (n %% 37),
                n %% 2 = 0, CASE WHEN n %% 2 = 0 THEN now() END,
@@ -33,7 +35,8 @@ def heavy_user(db) -> str:
                CASE WHEN n %% 1000 = 0 THEN ARRAY['rare', 'work'] WHEN n %% 10 = 0 THEN ARRAY['work']
                     WHEN n %% 3 = 0 THEN ARRAY['home'] ELSE '{}' END,
                CASE WHEN n %% 5 = 0 THEN now() + n * interval '1 minute' END,
-               now() - n * interval '1 second', now() - n * interval '1 second', n
+               now() - n * interval '1 second', now() - n * interval '1 second', n,
+               CASE WHEN n %% 2 = 0 THEN (SELECT id FROM task_lists WHERE user_id = %(user)s::varchar) END
         FROM generate_series(1, %(count)s) AS n
         """,
         {"user": user_id, "count": BIG_LIST},
@@ -73,11 +76,24 @@ def _nodes(plan: dict):
         yield from _nodes(child)
 
 
-SORTS = ["-created", "created", "-updated", "updated", "title", "-title", "due", "-due", "remind", "-remind"]
+SORTS = [
+    "-created",
+    "created",
+    "-updated",
+    "updated",
+    "title",
+    "-title",
+    "due",
+    "-due",
+    "remind",
+    "-remind",
+    "position",
+]
+_AFTER_KEYS = {"title": "task 5", "-title": "task 5", "position": "b0K"}
 
 
 def _positions(sort: str):
-    return (None, ["2026-01-01T00:00:00+00:00" if "title" not in sort else "task 5", str(uuid.uuid4())])
+    return (None, [_AFTER_KEYS.get(sort, "2026-01-01T00:00:00+00:00"), str(uuid.uuid4())])
 
 
 @pytest.mark.parametrize("sort", SORTS)
@@ -91,6 +107,21 @@ def test_every_sort_walks_an_index_without_sorting(db, heavy_user, sort, filters
     for after in _positions(sort):
         node_types = [node["Node Type"] for node in _nodes(_plan(db, listing, after))]
         assert "Seq Scan" not in node_types and "Sort" not in node_types, node_types
+        assert {"Index Scan", "Index Only Scan"} & set(node_types), node_types
+
+
+@pytest.mark.parametrize("which", ["list", "inbox"])
+@pytest.mark.parametrize("status", ["all", "pending"])
+def test_a_lists_manual_order_is_one_range_of_an_index(db, heavy_user, which, status):
+    """`sort=position` within a list or the Inbox (half of 100,000 tasks each): a page is one range scan."""
+    list_id = db.execute("SELECT id FROM task_lists WHERE user_id = %s", (heavy_user,)).fetchone()[0]
+    listing = TaskListing(
+        heavy_user, sort="position", status=status, list_id=str(list_id) if which == "list" else "inbox"
+    )
+    for after in _positions("position"):
+        node_types = [node["Node Type"] for node in _nodes(_plan(db, listing, after))]
+        assert "Seq Scan" not in node_types and "Sort" not in node_types, node_types
+        assert "Incremental Sort" not in node_types, node_types
         assert {"Index Scan", "Index Only Scan"} & set(node_types), node_types
 
 

@@ -17,6 +17,8 @@ TASK_FIELDS = {
     "remind_at",
     "recurrence",
     "next_occurrence_id",
+    "list_id",
+    "position",
     "created_at",
     "updated_at",
 }

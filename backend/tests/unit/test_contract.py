@@ -57,7 +57,8 @@ def test_every_operation_id_resolves_to_a_handler(path, method, operation):
 
 def test_create_links_to_every_operation_on_the_task():
     links = SPEC["paths"]["/{user_id}/tasks"]["post"]["responses"]["201"]["links"]
-    assert {link["operationId"] for link in links.values()} == {"getTask", "updateTask", "completeTask", "deleteTask"}
+    wanted = {"getTask", "updateTask", "completeTask", "deleteTask", "moveTask"}
+    assert {link["operationId"] for link in links.values()} == wanted
 
 
 def test_every_handler_is_in_the_contract():

@@ -183,6 +183,47 @@ describe("two clients of one user, kept in sync", () => {
     assert.deepEqual(restored.data, made.data);
   });
 
+  test("lists and manual order: make Work and Home, move tasks, delete Home and undo it", async () => {
+    const path = { user_id: alice.id };
+    const work = (await alice.client.POST("/{user_id}/lists", { params: { path }, body: { name: "Work" } })).data;
+    const home = (await alice.client.POST("/{user_id}/lists", { params: { path }, body: { name: "Home", color: "#22c55e" } }))
+      .data;
+    assert.ok(work && home);
+    const titles = async (listId: string) =>
+      (
+        await alice.client.GET("/{user_id}/tasks", { params: { path, query: { list_id: listId, sort: "position" } } })
+      ).data?.items.map((task) => task.title);
+    const made = async (title: string, listId: string) =>
+      (await alice.client.POST("/{user_id}/tasks", { params: { path }, body: { title, list_id: listId } })).data!;
+    const report = await made("report", work.id);
+    const slides = await made("slides", work.id);
+    const dishes = await made("dishes", home.id);
+    assert.deepEqual(await titles(work.id), ["slides", "report"], "a new task goes first");
+    const moved = await alice.client.POST("/{user_id}/tasks/{id}/move", {
+      params: { path: { user_id: alice.id, id: slides.id } },
+      body: { after: report.id },
+    });
+    assert.equal(moved.data?.list_id, work.id);
+    assert.deepEqual(await titles(work.id), ["report", "slides"]);
+    await alice.client.POST("/{user_id}/tasks/{id}/move", {
+      params: { path: { user_id: alice.id, id: dishes.id } },
+      body: { after: report.id, list_id: work.id },
+    });
+    assert.deepEqual(await titles(work.id), ["report", "dishes", "slides"], "moved between two others, from Home");
+    const listPath = { user_id: alice.id, list_id: home.id };
+    await made("laundry", home.id);
+    assert.equal((await alice.client.DELETE("/{user_id}/lists/{list_id}", { params: { path: listPath } })).response.status, 204);
+    assert.deepEqual((await alice.client.GET("/{user_id}/lists", { params: { path } })).data?.items.map((l) => l.name), ["Work"]);
+    const undone = await alice.client.POST("/{user_id}/lists/{list_id}/restore", { params: { path: listPath } });
+    assert.equal(undone.data?.total, 1);
+    assert.deepEqual(await titles(home.id), ["laundry"]);
+    const feed = await alice.client.GET("/{user_id}/changes", { params: { path, query: { kinds: ["task", "list"] } } });
+    assert.deepEqual(
+      feed.data?.items.filter((item) => item.kind === "list").map((item) => item.list?.name),
+      ["Work", "Home"],
+    );
+  });
+
   test("a change made by one client reaches the other as an event, then exactly that change from the feed", async () => {
     const path = { user_id: alice.id };
     const phone = createTaskClient({ baseUrl: apiUrl, getToken: () => alice.token });
@@ -222,7 +263,7 @@ describe("two clients of one user, kept in sync", () => {
     unsubscribe.abort();
     const change = events.find((event) => event.type === "changes");
     assert.ok(change?.type === "changes");
-    assert.deepEqual(change.changes, [{ id: madeOnPhone, op: "upsert" }]);
+    assert.deepEqual(change.changes, [{ id: madeOnPhone, op: "upsert", kind: "task" }]);
     const pulled = await alice.client.GET("/{user_id}/changes", { params: { path, query: { since: position } } });
     assert.deepEqual(pulled.data?.items.map((item) => [item.id, item.op, item.task?.title]), [
       [madeOnPhone, "upsert", "added on the phone"],

@@ -8,13 +8,15 @@ import { EventSourceParserStream } from "eventsource-parser/stream";
 export interface TaskChange {
   id: string;
   op: "upsert" | "delete";
+  /** What changed (API 1.4): a task, or a list (read lists' changes with `kinds=task,list`). */
+  kind: "task" | "list";
 }
 
 /**
  * What the stream says. On every one of them, catch up from the change feed (`GET /{user_id}/changes?since=`
  * with your own position); on the feed's 410, sync from scratch.
  * - `ready`: connected; changes made while you were away are in the feed.
- * - `changes`: these tasks changed (the feed has them in their latest state).
+ * - `changes`: these tasks (or lists) changed (the feed has them in their latest state).
  * - `resync`: events may have been missed (the service lost its database for a while, you were not reading,
  *   or you came back after too long). Every stream of a service instance hears it at once, so catch up after
  *   a random wait of up to a few seconds (for example `reconnectDelay(3)`), not all at the same instant.

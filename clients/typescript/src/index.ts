@@ -17,6 +17,10 @@ export type Summary = components["schemas"]["Summary"];
 export type Change = components["schemas"]["Change"];
 export type ChangeList = components["schemas"]["ChangeList"];
 export type TrashList = components["schemas"]["TrashList"];
+export type List = components["schemas"]["List"];
+export type ListCreate = components["schemas"]["ListCreate"];
+export type ListUpdate = components["schemas"]["ListUpdate"];
+export type TaskMove = components["schemas"]["TaskMove"];
 /** Every non-2xx answer: RFC 9457 problem+json. Branch on `type`, show `detail`. */
 export type Problem = components["schemas"]["Problem"];
 export type TaskClient = Client<paths>;

@@ -191,6 +191,182 @@ export interface paths {
         patch: operations["completeTask"];
         trace?: never;
     };
+    "/{user_id}/tasks/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id, a UUID.
+                 * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a task (manual order, or to another list)
+         * @description Puts the task right after the task `after` (`null`: first), in the list `list_id` names (`null`:
+         *     the Inbox; left out: the list it is in). `after` must be a task of that list. Only this task
+         *     changes: it gets a new `position` between its new neighbours', and a new `ETag`. `If-Match` works
+         *     as for `PUT`. Two moves "after the same task" at once both land there, one after the other.
+         */
+        post: operations["moveTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The user's lists, in the user's order
+         * @description Every list of the user (at most `MAX_LISTS_PER_USER`, 200 by default), in manual order, each with
+         *     its open and total task counts. The Inbox is not one of them: count it with `GET
+         *     /{user_id}/summary?list_id=inbox`.
+         */
+        get: operations["listLists"];
+        put?: never;
+        /**
+         * Create a list
+         * @description A new list, last in the user's order. Names are trimmed and unique per user, ignoring case: a
+         *     second "work" is a `409` (`list-name-taken`); so is a list beyond `MAX_LISTS_PER_USER`
+         *     (`list-quota-exceeded`). `Idempotency-Key` works as for creating a task.
+         */
+        post: operations["createList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/lists/{list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a list
+         * @description One list of the user, with its counts. Someone else's list is a `403`; an unknown one a `404`.
+         */
+        get: operations["getList"];
+        /**
+         * Rename or recolour a list
+         * @description Changes the fields present (`name`, `color`; `"color": null` removes the colour). `If-Match` works as
+         *     for a task. The order is changed with `POST …/move`.
+         */
+        put: operations["updateList"];
+        post?: never;
+        /**
+         * Delete a list and its tasks (undoable)
+         * @description Deletes the list and moves every task in it to the trash, in one step. **Undo** is `POST
+         *     /{user_id}/lists/{list_id}/restore`, which brings back the list and exactly the tasks deleted with
+         *     it, until `TRASH_RETENTION_DAYS` have passed or the trash is emptied. A task deleted with its list and
+         *     restored on its own (`POST /{user_id}/trash/{id}/restore`) goes to the Inbox. `If-Match` works as
+         *     for a task.
+         */
+        delete: operations["deleteList"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/lists/{list_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a list in the user's order
+         * @description Puts the list right after the list `after` (`null` to put it first). `If-Match` works as for a task.
+         */
+        post: operations["moveList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/lists/{list_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted list, with its tasks (an Undo)
+         * @description Brings back a deleted list at its place (last, if another list has taken it) and exactly the tasks
+         *     deleted with it. Restoring a list that is already back answers it as it is. A `409` if its name is
+         *     now another list's, or if the lists or the tasks would go beyond their quotas; nothing is changed.
+         */
+        post: operations["restoreList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{user_id}/tags": {
         parameters: {
             query?: never;
@@ -402,9 +578,9 @@ export interface paths {
          *
          *     - `ready` (first, once connected; `id`: where the stream starts, `data`: `{}`): catch up from
          *       the change feed now.
-         *     - `changes` (`id`: the position after them, `data`: `{"changes": [{"id": "<task id>", "op":
-         *       "upsert" | "delete"}]}`): pull them from the change feed (`GET /{user_id}/changes?since=…`
-         *       with your own position).
+         *     - `changes` (`id`: the position after them, `data`: `{"changes": [{"id": "<task or list id>",
+         *       "op": "upsert" | "delete", "kind": "task" | "list"}]}`): pull them from the change feed (`GET
+         *       /{user_id}/changes?since=…` with your own position, and `kinds=task,list` if you keep lists).
          *     - `resync` (`data`: `{"reason": "gap" | "too-far-behind" | "position-expired"}`): events may
          *       have been missed (the service lost its database connection for a while, the client was not
          *       reading, or it came back after too long); catch up from the change feed, and on its `410`
@@ -507,6 +683,84 @@ export interface components {
              */
             timezone?: string;
         } | null;
+        /**
+         * Format: uuid
+         * @description The list the task goes in (one of your lists' ids); `null` or left out: the Inbox. On `PUT`, moving
+         *     to another list puts the task first in it. A list that is not yours is a `400`.
+         * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+         */
+        ListRef: string | null;
+        /**
+         * @description Read-only. The place among its siblings (a list's tasks; a user's lists), as an opaque string:
+         *     compare positions byte-wise (not with a locale's collation) to sort, or ask for `sort=position`.
+         *     At most 64 characters. Set by `POST …/move`; a new task goes first, a new list last.
+         * @example a0
+         */
+        Position: string;
+        /**
+         * @description 1 to 100 characters, not blank, no control characters; trimmed. Unique per user, ignoring case.
+         * @example Work
+         */
+        ListName: string;
+        /**
+         * @description A colour, `#rrggbb` (stored in lower case); `null` for none.
+         * @example #3b82f6
+         */
+        ListColor: string | null;
+        /** @description A new list. */
+        ListCreate: {
+            name: components["schemas"]["ListName"];
+            color?: components["schemas"]["ListColor"];
+        };
+        /** @description The fields to change. At least one. */
+        ListUpdate: {
+            name?: components["schemas"]["ListName"];
+            color?: components["schemas"]["ListColor"];
+        };
+        /** @description A user's list. */
+        List: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            color: string | null;
+            position: components["schemas"]["Position"];
+            /** @description Open tasks in the list. */
+            open: number;
+            /** @description All its tasks, open or completed (not those in the trash). */
+            total: number;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Changes with its name, colour or place.
+             */
+            updated_at: string;
+        };
+        /** @description The user's lists, in the user's order. */
+        ListPage: {
+            items: components["schemas"]["List"][];
+        };
+        /** @description Where the task goes. */
+        TaskMove: {
+            /**
+             * Format: uuid
+             * @description The task it goes right after, in its (new) list; `null` to go first.
+             */
+            after: string | null;
+            /**
+             * Format: uuid
+             * @description The list it goes to (`null`, the Inbox); left out, it stays in its list.
+             */
+            list_id?: string | null;
+        };
+        /** @description Where the list goes. */
+        ListMove: {
+            /**
+             * Format: uuid
+             * @description The list it goes right after; `null` to go first.
+             */
+            after: string | null;
+        };
         /** @description A new task. Only `title` is required. */
         TaskCreate: {
             title: components["schemas"]["Title"];
@@ -523,6 +777,7 @@ export interface components {
             tags?: components["schemas"]["Tags"];
             remind_at?: components["schemas"]["RemindAt"];
             recurrence?: components["schemas"]["Recurrence"];
+            list_id?: components["schemas"]["ListRef"];
         };
         /** @description The fields to change; fields left out keep their values. At least one field. */
         TaskUpdate: {
@@ -535,6 +790,7 @@ export interface components {
             tags?: components["schemas"]["Tags"];
             remind_at?: components["schemas"]["RemindAt"];
             recurrence?: components["schemas"]["Recurrence"];
+            list_id?: components["schemas"]["ListRef"];
         };
         /** @description The completion state to set. */
         TaskCompletion: {
@@ -582,6 +838,12 @@ export interface components {
              */
             next_occurrence_id: string | null;
             /**
+             * Format: uuid
+             * @description The list the task is in; `null` for the Inbox.
+             */
+            list_id: string | null;
+            position: components["schemas"]["Position"];
+            /**
              * Format: date-time
              * @description RFC 3339, UTC.
              */
@@ -613,11 +875,16 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; `null` on the last page. */
             next_cursor: string | null;
         };
-        /** @description One task's change since the position asked about. */
+        /** @description One task's (or, with `kinds`, one list's) change since the position asked about. */
         Change: {
             /**
+             * @description What changed (`task` unless the request's `kinds` asks for lists too).
+             * @enum {string}
+             */
+            kind?: "task" | "list";
+            /**
              * Format: uuid
-             * @description The task's id.
+             * @description The task's (or list's) id.
              */
             id: string;
             /**
@@ -625,8 +892,10 @@ export interface components {
              * @enum {string}
              */
             op: "upsert" | "delete";
-            /** @description The task as it is now, for an `upsert`; `null` for a `delete`. */
+            /** @description The task as it is now, for a task's `upsert`; `null` for a `delete` and for a list. */
             task: components["schemas"]["Task"] | components["schemas"]["NoTask"];
+            /** @description The list as it is now, for a list's `upsert`; `null` for its `delete`; absent for a task. */
+            list?: components["schemas"]["List"] | components["schemas"]["NoTask"];
         };
         /**
          * @description `null`: the task is gone. (OpenAPI 3.0 has no null type; this is how it spells one.)
@@ -677,7 +946,7 @@ export interface components {
              *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:list-quota-exceeded" | "urn:taskapi:problem:list-name-taken" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -689,8 +958,8 @@ export interface components {
             /** @description For validation failures, one entry per bad field. */
             errors?: components["schemas"]["FieldError"][];
             /**
-             * @description For `task-quota-exceeded`, the most live tasks an account may hold; for
-             *     `too-many-event-streams`, the most streams a user may hold open on one worker.
+             * @description For `task-quota-exceeded`, the most live tasks an account may hold; for `list-quota-exceeded`, the
+             *     most lists; for `too-many-event-streams`, the most streams a user may hold open on one worker.
              */
             limit?: number;
         };
@@ -865,6 +1134,27 @@ export interface components {
             };
         };
         /**
+         * @description `list-name-taken`: another of your lists has this name (ignoring case); `list-quota-exceeded`: you
+         *     hold `limit` lists, the most an account may; `task-quota-exceeded` (restoring a list): its tasks do not
+         *     fit. Nothing was changed.
+         */
+        ListConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:list-name-taken",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "You already have a list named 'Work' (names are compared ignoring case); choose another name."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
          * @description `since` is older than what the service remembers. Sync from scratch: the change feed without
          *     `since`, replacing every task the client holds.
          */
@@ -1004,6 +1294,17 @@ export interface components {
          * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
          */
         TaskId: string;
+        /**
+         * @description The list's id, a UUID.
+         * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+         */
+        ListId: string;
+        /**
+         * @description Only the tasks of this list (its id), or of the Inbox (`inbox`). A list that is not yours has no
+         *     tasks of yours.
+         * @example inbox
+         */
+        ListFilter: string;
         /** @description The `next_cursor` of the previous page. */
         Cursor: string;
         /**
@@ -1112,9 +1413,10 @@ export interface operations {
                  * @description The order: `created`, `updated`, `title`, `due` or `remind`, ascending, or descending
                  *     with a leading `-`. Ties are broken by `id`. Tasks without `due_at` come last in `due`
                  *     order and first in `-due`; tasks without `remind_at` come last in both `remind` and
-                 *     `-remind`.
+                 *     `-remind`. `position`: the manual order (`POST …/tasks/{id}/move`), in which a list's tasks
+                 *     never tie; without `list_id`, every list's tasks interleaved by position.
                  */
-                sort?: "created" | "-created" | "updated" | "-updated" | "title" | "-title" | "due" | "-due" | "remind" | "-remind";
+                sort?: "created" | "-created" | "updated" | "-updated" | "title" | "-title" | "due" | "-due" | "remind" | "-remind" | "position";
                 /**
                  * @description Words to find in the title or description (whole words, any case; `"quoted phrase"`,
                  *     `or` and `-excluded` work as in a web search).
@@ -1153,6 +1455,12 @@ export interface operations {
                  * @example 2026-11-24T09:00:00Z
                  */
                 remind_after?: string;
+                /**
+                 * @description Only the tasks of this list (its id), or of the Inbox (`inbox`). A list that is not yours has no
+                 *     tasks of yours.
+                 * @example inbox
+                 */
+                list_id?: components["parameters"]["ListFilter"];
                 /** @description The most tasks on one page. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
@@ -1457,9 +1765,400 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    listTags: {
+    moveTask: {
         parameters: {
             query?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of the version the client is changing (or a comma-separated list of them, or `*`
+                 *     for any version); the request fails with `412` if the task is no longer at that version. A
+                 *     value that names no version of the task, such as a weak or malformed tag, never matches.
+                 * @example "5f0c3c3e-1"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id, a UUID.
+                 * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+                 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskMove"];
+            };
+        };
+        responses: {
+            /** @description The task, at its new place. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lists. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key per user action, so that retrying a create never makes a second task.
+                 * @example 0b6c1f0e-6a4e-4a4a-9a57-3e0f3b2f1c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListCreate"];
+            };
+        };
+        responses: {
+            /** @description The list was created. */
+            201: {
+                headers: {
+                    /** @description Where the new list can be read. */
+                    Location: string;
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["ListConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of the version the client is changing (or a comma-separated list of them, or `*`
+                 *     for any version); the request fails with `412` if the task is no longer at that version. A
+                 *     value that names no version of the task, such as a weak or malformed tag, never matches.
+                 * @example "5f0c3c3e-1"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListUpdate"];
+            };
+        };
+        responses: {
+            /** @description The list as it is now. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["ListConflict"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of the version the client is changing (or a comma-separated list of them, or `*`
+                 *     for any version); the request fails with `412` if the task is no longer at that version. A
+                 *     value that names no version of the task, such as a weak or malformed tag, never matches.
+                 * @example "5f0c3c3e-1"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list and its tasks were deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            412: components["responses"]["PreconditionFailed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    moveList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The `ETag` of the version the client is changing (or a comma-separated list of them, or `*`
+                 *     for any version); the request fails with `412` if the task is no longer at that version. A
+                 *     value that names no version of the task, such as a weak or malformed tag, never matches.
+                 * @example "5f0c3c3e-1"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListMove"];
+            };
+        };
+        responses: {
+            /** @description The list, at its new place. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restoreList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The list's id, a UUID.
+                 * @example 3d9e2a57-1c0b-4f8e-9a51-6b7c8d9e0f12
+                 */
+                list_id: components["parameters"]["ListId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list, back with its tasks. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["ListConflict"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTags: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only the tasks of this list (its id), or of the Inbox (`inbox`). A list that is not yours has no
+                 *     tasks of yours.
+                 * @example inbox
+                 */
+                list_id?: components["parameters"]["ListFilter"];
+            };
             header?: never;
             path: {
                 /**
@@ -1499,6 +2198,12 @@ export interface operations {
                  * @example Europe/Berlin
                  */
                 timezone?: string;
+                /**
+                 * @description Only the tasks of this list (its id), or of the Inbox (`inbox`). A list that is not yours has no
+                 *     tasks of yours.
+                 * @example inbox
+                 */
+                list_id?: components["parameters"]["ListFilter"];
             };
             header?: never;
             path: {
@@ -1689,6 +2394,13 @@ export interface operations {
                 since?: string;
                 /** @description The most changes in one answer. */
                 limit?: number;
+                /**
+                 * @description What to report changes of: `task` (the default, all a 1.3 client knows), `list`, or both
+                 *     (`kinds=task,list`). A list's change carries `kind: list` and the list as it is now in `list`
+                 *     (its `task` is `null`). Positions are shared by all kinds: a client that asks for tasks only and
+                 *     later for both must sync from scratch once.
+                 */
+                kinds?: ("task" | "list")[];
             };
             header?: never;
             path: {

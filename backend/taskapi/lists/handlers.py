@@ -1,0 +1,149 @@
+"""Handlers for /{user_id}/lists: a user's named lists, in the user's own order, each with its task counts.
+
+Every write runs under the user's lock (taskapi/tasks/store.py: LOCK_USER), taken first, before the list row: the
+same order as a task write, which takes the lock (its change number) and then its list's counts.
+"""
+
+import uuid
+
+from connexion import request
+from starlette.responses import Response
+
+from taskapi.auth.tokens import require_owner
+from taskapi.db.session import statement, transaction
+from taskapi.db.statements import fetch_all, fetch_first
+from taskapi.http.problems import field_error, invalid
+from taskapi.lists import positions, store
+from taskapi.lists.answers import list_absent, list_quota_exceeded, list_response, not_your_list, whose
+from taskapi.lists.models import public_list
+from taskapi.tasks import idempotency
+from taskapi.tasks import store as task_store
+from taskapi.tasks.answers import over_quota, private_json
+from taskapi.tasks.etags import Condition
+
+
+def _if_match() -> Condition | None:
+    header = request.headers.get("if-match")
+    return Condition(header) if header is not None else None
+
+
+def _normalised(body: dict) -> dict:
+    """The fields the client sent, the name trimmed (and not blank) and the colour in lower case."""
+    values = {name: body[name] for name in ("name", "color") if name in body}
+    if "name" in values:
+        values["name"] = values["name"].strip()
+        if not values["name"]:
+            raise invalid([field_error("body", "name", "must not be blank")])
+    if values.get("color") is not None:
+        values["color"] = values["color"].lower()
+    return values
+
+
+def _guard(params: dict, list_id: uuid.UUID, condition: Condition | None) -> bool:
+    """Whether the write must match an If-Match version (added to `params`)."""
+    if condition is None or condition.any:
+        return False
+    params["if_match_versions"] = condition.versions_of(list_id)
+    return True
+
+
+async def _lock(session, user_id: str) -> None:
+    await session.exec(task_store.LOCK_USER, params={"owner_id": user_id})
+
+
+async def list_lists(user_id: str, user: str) -> Response:
+    require_owner(user_id, user)
+    async with statement() as session:
+        rows = await fetch_all(session, store.ALL, {"owner_id": user_id})
+    return private_json({"items": [public_list(row) for row in rows]})
+
+
+async def create_list(user_id: str, body: dict, user: str) -> Response:
+    require_owner(user_id, user)
+    values = _normalised(body)
+    quota = request.state.settings.max_lists_per_user
+    key = request.headers.get("idempotency-key")
+    async with transaction() as session:
+        if key is not None:
+            # Keys are per user and shared with task creates: the operation is part of what must match.
+            replay = await idempotency.claim(session, user_id, key, idempotency.request_hash({"createList": body}))
+            if replay is not None:
+                row = await fetch_first(session, store.READ, {"owner_id": user_id, "list_id": uuid.UUID(replay["id"])})
+                if row is not None:
+                    return list_response(row, 201, {"Location": f"/api/{user_id}/lists/{row['id']}"})
+                raise await list_absent(session, user_id, uuid.UUID(replay["id"]))
+        await _lock(session, user_id)
+        if (await session.exec(store.COUNT, params={"owner_id": user_id})).scalar() >= quota:
+            raise list_quota_exceeded(quota)
+        last = (await session.exec(store.LAST_POSITION, params={"owner_id": user_id})).scalar()
+        params = {"owner_id": user_id, "color": None, **values, "position": positions.between(last, None)}
+        row = await store.write(session, store.INSERT, params, values["name"])
+        if key is not None:
+            await idempotency.remember(session, user_id, key, {"id": str(row["id"])})
+    return list_response(row, 201, {"Location": f"/api/{user_id}/lists/{row['id']}"})
+
+
+async def get_list(user_id: str, list_id: str, user: str) -> Response:
+    require_owner(user_id, user)
+    list_uuid = uuid.UUID(list_id)
+    async with statement() as session:
+        row = await fetch_first(session, store.READ, {"owner_id": user_id, "list_id": list_uuid})
+        if row is None:
+            raise await list_absent(session, user_id, list_uuid)
+    return list_response(row)
+
+
+async def update_list(user_id: str, list_id: str, body: dict, user: str) -> Response:
+    require_owner(user_id, user)
+    list_uuid, values = uuid.UUID(list_id), _normalised(body)
+    params = {"owner_id": user_id, "list_id": list_uuid, **{f"new_{name}": value for name, value in values.items()}}
+    change = store.update(tuple(values), _guard(params, list_uuid, _if_match()))
+    async with transaction() as session:
+        await _lock(session, user_id)
+        row = await store.write(session, change, params, values.get("name"))
+        if row is None:
+            raise await list_absent(session, user_id, list_uuid)
+    return list_response(row)
+
+
+async def delete_list(user_id: str, list_id: str, user: str) -> Response:
+    require_owner(user_id, user)
+    list_uuid = uuid.UUID(list_id)
+    params = {"owner_id": user_id, "list_id": list_uuid}
+    guarded = _guard(params, list_uuid, _if_match())
+    async with transaction() as session:
+        await _lock(session, user_id)
+        await session.exec(store.TRASH_TASKS, params={"owner_id": user_id, "list_id": list_uuid})
+        if await fetch_first(session, store.trash_list(guarded), params) is None:
+            # Nothing of it is trashed: the transaction ends in the error, so its tasks stay too.
+            raise await list_absent(session, user_id, list_uuid)
+    return Response(status_code=204)
+
+
+async def restore_list(user_id: str, list_id: str, user: str) -> Response:
+    require_owner(user_id, user)
+    list_uuid, settings = uuid.UUID(list_id), request.state.settings
+    params = {"owner_id": user_id, "list_id": list_uuid}
+    async with transaction() as session:
+        await _lock(session, user_id)
+        trashed = (await session.exec(store.TRASHED, params=params)).first()
+        if trashed is None:
+            found = await whose(session, list_uuid)
+            if found is not None and found.user_id != user_id:
+                raise not_your_list(list_uuid)
+            row = await fetch_first(session, store.READ, params)
+            if row is None:
+                raise await list_absent(session, user_id, list_uuid)
+            return list_response(row)  # already restored (an Undo pressed twice): the same answer
+        if (await session.exec(store.COUNT, params=params)).scalar() >= settings.max_lists_per_user:
+            raise list_quota_exceeded(settings.max_lists_per_user)
+        position = trashed.position
+        if (await session.exec(store.POSITION_TAKEN, params={**params, "position": position})).first() is not None:
+            last = (await session.exec(store.LAST_POSITION, params=params)).scalar()
+            position = positions.between(last, None)
+        await store.write(session, store.RESTORE, {**params, "position": position}, trashed.name)
+        await session.exec(store.RESTORE_TASKS, params=params)
+        if ((await session.exec(store.LIVE_TASKS, params=params)).scalar() or 0) > settings.max_tasks_per_user:
+            raise over_quota(settings.max_tasks_per_user)
+        row = await fetch_first(session, store.READ, params)
+    return list_response(row)

@@ -1,0 +1,89 @@
+"""Moves: a task placed after a sibling (or first) in its list or another, a list placed among the user's lists.
+A move rewrites one row; the siblings are rebalanced, in one statement, only when the key the move needs would be
+longer than positions.MAX_LENGTH (taskapi/lists/positions.py).
+
+Every move runs under the user's lock (taskapi/tasks/store.py: LOCK_USER), which every write of the user's
+tasks and lists takes: the neighbours it reads stay its neighbours until it commits, so two moves "after X" at
+once take two different keys, and the unique constraints on positions (migration 0012) stay a safety net.
+"""
+
+import functools
+import uuid
+
+import sqlalchemy as sa
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from taskapi.db.statements import fetch_first
+from taskapi.lists import positions
+from taskapi.lists.models import LISTS
+from taskapi.tasks.models import TASKS
+
+OWNER = sa.bindparam("owner_id")
+# Task siblings: one list's tasks, or the Inbox's.
+_TASK_GROUPS = {
+    "list": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid))),
+    "inbox": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id.is_(None))),
+    "lists": (LISTS, (LISTS.c.user_id == OWNER,)),
+}
+
+
+def task_group(list_id: uuid.UUID | None) -> str:
+    return "inbox" if list_id is None else "list"
+
+
+@functools.lru_cache(maxsize=16)
+def _next(group: str, after: bool) -> sa.Select:
+    """The first sibling's key after a position (or the first of all), the moving row left out."""
+    table, conditions = _TASK_GROUPS[group]
+    where = [*conditions, table.c.id != sa.bindparam("moving_id", type_=sa.Uuid)]
+    if after:
+        where.append(table.c.position > sa.bindparam("after_position", type_=table.c.position.type))
+    return sa.select(table.c.position).where(*where).order_by(table.c.position).limit(1)
+
+
+@functools.lru_cache(maxsize=16)
+def _position_of(group: str) -> sa.Select:
+    table, conditions = _TASK_GROUPS[group]
+    return sa.select(table.c.position).where(*conditions, table.c.id == sa.bindparam("after_id", type_=sa.Uuid))
+
+
+@functools.lru_cache(maxsize=16)
+def _rebalance(group: str) -> sa.Update:
+    """Every sibling to a short key, in their order ('a0', 'a1', … 'az', 'b00', …: the database's
+    position_key, as fractional_indexing.generate_n_keys_between makes them). Their version is bumped: their
+    answers change."""
+    table, conditions = _TASK_GROUPS[group]
+    numbered = (
+        sa.select(table.c.id, sa.func.row_number().over(order_by=table.c.position).label("n"))
+        .where(*conditions)
+        .subquery("numbered")
+    )
+    return (
+        sa.update(table)
+        .where(table.c.id == numbered.c.id)
+        .values(position=sa.func.position_key(numbered.c.n - 1), version=table.c.version + 1)
+    )
+
+
+async def place(
+    session: AsyncSession, group: str, params: dict, moving_id: uuid.UUID, after_id: uuid.UUID | None
+) -> str | None:
+    """The key that puts `moving_id` right after `after_id` (None: first) among the group's siblings (`params`
+    names the owner and the list); None if `after_id` is not one of them."""
+    siblings = params
+    params = {**siblings, "moving_id": moving_id, "after_id": after_id}
+    for _ in range(2):
+        after_position = None
+        if after_id is not None:
+            found = await fetch_first(session, _position_of(group), params)
+            if found is None:
+                return None
+            after_position = found["position"]
+        following = await fetch_first(
+            session, _next(group, after_id is not None), {**params, "after_position": after_position}
+        )
+        key = positions.between(after_position, following["position"] if following else None)
+        if key is not None:
+            return key
+        await session.exec(_rebalance(group), params=siblings)
+    raise AssertionError("a rebalanced list always has room between two neighbours")
