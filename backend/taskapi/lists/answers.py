@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from taskapi.http.problems import Problem
 from taskapi.lists.models import LISTS, TRASHED_LISTS, public_list
-from taskapi.tasks.answers import JSON
+from taskapi.tasks.answers import JSON, explain_absence
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import to_json
 
@@ -27,32 +27,15 @@ def list_response(row, status: int = 200, headers: dict | None = None) -> Respon
     return Response(to_json(public_list(row)), status_code=status, media_type=JSON, headers=headers)
 
 
-def not_your_list(list_id) -> Problem:
-    return Problem(403, f"List {list_id} belongs to another user; you can only reach your own lists.")
-
-
 async def whose(session: AsyncSession, list_id: uuid.UUID):
     """(owner, deleted?, version) of a list, live or deleted; None if it is neither."""
     return (await session.exec(_WHOSE, params={"list_id": list_id})).first()
 
 
 async def list_absent(session: AsyncSession, user_id: str, list_id: uuid.UUID) -> Problem:
-    """Why the caller's list was not found or changed: someone else's (403), nobody's (404), deleted (404, saying
-    how to restore it), or changed since the client read it (412)."""
+    """Why the caller's list was not found or changed (taskapi/tasks/answers.py: explain_absence)."""
     found = await whose(session, list_id)
-    if found is None:
-        return Problem(404, f"No list with id {list_id} exists; it may have been deleted for good.")
-    if found.user_id != user_id:
-        return not_your_list(list_id)
-    if found.trashed:
-        return Problem(
-            404, f"List {list_id} was deleted: restore it (POST /{user_id}/lists/{list_id}/restore) to use it."
-        )
-    return Problem(
-        412,
-        f"The list has changed since you read it (its ETag is now {etag(list_id, found.version)}); "
-        "read it again and retry.",
-    )
+    return explain_absence(found, user_id, list_id, "list", f"/{user_id}/lists/{list_id}/restore")
 
 
 def list_quota_exceeded(quota: int) -> Problem:

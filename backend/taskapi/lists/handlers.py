@@ -14,17 +14,12 @@ from taskapi.db.session import statement, transaction
 from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import field_error, invalid
 from taskapi.lists import positions, store
-from taskapi.lists.answers import list_absent, list_quota_exceeded, list_response, not_your_list, whose
+from taskapi.lists.answers import list_absent, list_quota_exceeded, list_response, whose
 from taskapi.lists.models import public_list
 from taskapi.tasks import idempotency
 from taskapi.tasks import store as task_store
-from taskapi.tasks.answers import over_quota, private_json
-from taskapi.tasks.etags import Condition
-
-
-def _if_match() -> Condition | None:
-    header = request.headers.get("if-match")
-    return Condition(header) if header is not None else None
+from taskapi.tasks.answers import not_yours, over_quota, private_json
+from taskapi.tasks.etags import if_match
 
 
 def _normalised(body: dict) -> dict:
@@ -37,14 +32,6 @@ def _normalised(body: dict) -> dict:
     if values.get("color") is not None:
         values["color"] = values["color"].lower()
     return values
-
-
-def _guard(params: dict, list_id: uuid.UUID, condition: Condition | None) -> bool:
-    """Whether the write must match an If-Match version (added to `params`)."""
-    if condition is None or condition.any:
-        return False
-    params["if_match_versions"] = condition.versions_of(list_id)
-    return True
 
 
 async def _lock(session, user_id: str) -> None:
@@ -97,7 +84,7 @@ async def update_list(user_id: str, list_id: str, body: dict, user: str) -> Resp
     require_owner(user_id, user)
     list_uuid, values = uuid.UUID(list_id), _normalised(body)
     params = {"owner_id": user_id, "list_id": list_uuid, **{f"new_{name}": value for name, value in values.items()}}
-    change = store.update(tuple(values), _guard(params, list_uuid, _if_match()))
+    change = store.update(tuple(values), store.guard(params, list_uuid, if_match()))
     async with transaction() as session:
         await _lock(session, user_id)
         row = await store.write(session, change, params, values.get("name"))
@@ -110,7 +97,7 @@ async def delete_list(user_id: str, list_id: str, user: str) -> Response:
     require_owner(user_id, user)
     list_uuid = uuid.UUID(list_id)
     params = {"owner_id": user_id, "list_id": list_uuid}
-    guarded = _guard(params, list_uuid, _if_match())
+    guarded = store.guard(params, list_uuid, if_match())
     async with transaction() as session:
         await _lock(session, user_id)
         await session.exec(store.TRASH_TASKS, params={"owner_id": user_id, "list_id": list_uuid})
@@ -130,7 +117,7 @@ async def restore_list(user_id: str, list_id: str, user: str) -> Response:
         if trashed is None:
             found = await whose(session, list_uuid)
             if found is not None and found.user_id != user_id:
-                raise not_your_list(list_uuid)
+                raise not_yours(list_uuid, "list")
             row = await fetch_first(session, store.READ, params)
             if row is None:
                 raise await list_absent(session, user_id, list_uuid)

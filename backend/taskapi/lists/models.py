@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from taskapi.tasks.models import POSITION_TYPE, USER_ID_MAX
+from taskapi.tasks.models import POSITION_TYPE, USER_ID_MAX, trash_table
 
 NAME_MAX = 100
 
@@ -41,13 +41,10 @@ class TaskList(SQLModel, table=True):
 LISTS = TaskList.__table__
 # A deleted list, as it was (its counts come back with its tasks), until restored or swept.
 MOVED_LIST_COLUMNS = [column.name for column in LISTS.columns if column.name not in ("open", "total")]
-TRASHED_LISTS = sa.Table(
+TRASHED_LISTS = trash_table(
     "trashed_lists",
-    SQLModel.metadata,
-    *(
-        sa.Column(name, LISTS.c[name].type, primary_key=LISTS.c[name].primary_key, nullable=LISTS.c[name].nullable)
-        for name in MOVED_LIST_COLUMNS
-    ),
+    LISTS,
+    MOVED_LIST_COLUMNS,
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 

@@ -2,7 +2,6 @@
 
 import uuid
 
-from connexion import request
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
@@ -14,15 +13,10 @@ from taskapi.lists import store as list_store
 from taskapi.lists.answers import list_absent, list_response
 from taskapi.tasks import store
 from taskapi.tasks.answers import absent, task_response
-from taskapi.tasks.etags import Condition
+from taskapi.tasks.etags import if_match
 
 _MOVE_TASK = store.update((("list_id", None), ("position", None)))
 _NOT_A_SIBLING = "is not a task of the list the task goes to (nor the task itself)"
-
-
-def _if_match() -> Condition | None:
-    header = request.headers.get("if-match")
-    return Condition(header) if header is not None else None
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -46,7 +40,7 @@ async def move_task(user_id: str, id_: str, body: dict, user: str) -> Response:
             raise invalid([field_error("body", "after", _NOT_A_SIBLING)])
         params = {"task_id": task_uuid, "owner_id": user_id, "new_list_id": list_id, "new_position": key}
         # A list that is not the caller's own fails the foreign key: a 400 (taskapi/tasks/store.py: write).
-        row = await store.write(session, store.guarded(_MOVE_TASK, params, task_uuid, _if_match()), params)
+        row = await store.write(session, store.guarded(_MOVE_TASK, params, task_uuid, if_match()), params)
         if row is None:
             raise await absent(session, user_id, task_uuid)
     return task_response(row)
@@ -58,10 +52,7 @@ async def move_list(user_id: str, list_id: str, body: dict, user: str) -> Respon
     if after == list_uuid:
         raise invalid([field_error("body", "after", "is not another of your lists")])
     params = {"owner_id": user_id, "list_id": list_uuid}
-    condition = _if_match()
-    guarded = condition is not None and not condition.any
-    if guarded:
-        params["if_match_versions"] = condition.versions_of(list_uuid)
+    guarded = list_store.guard(params, list_uuid, if_match())
     async with transaction() as session:
         await session.exec(store.LOCK_USER, params={"owner_id": user_id})
         if await fetch_first(session, list_store.READ, params) is None:

@@ -19,8 +19,8 @@ from taskapi.lists.models import LISTS
 from taskapi.tasks.models import TASKS
 
 OWNER = sa.bindparam("owner_id")
-# Task siblings: one list's tasks, or the Inbox's.
-_TASK_GROUPS = {
+# Siblings: one list's tasks, the Inbox's, or a user's lists.
+_GROUPS = {
     "list": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid))),
     "inbox": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id.is_(None))),
     "lists": (LISTS, (LISTS.c.user_id == OWNER,)),
@@ -34,7 +34,7 @@ def task_group(list_id: uuid.UUID | None) -> str:
 @functools.lru_cache(maxsize=16)
 def _next(group: str, after: bool) -> sa.Select:
     """The first sibling's key after a position (or the first of all), the moving row left out."""
-    table, conditions = _TASK_GROUPS[group]
+    table, conditions = _GROUPS[group]
     where = [*conditions, table.c.id != sa.bindparam("moving_id", type_=sa.Uuid)]
     if after:
         where.append(table.c.position > sa.bindparam("after_position", type_=table.c.position.type))
@@ -43,7 +43,7 @@ def _next(group: str, after: bool) -> sa.Select:
 
 @functools.lru_cache(maxsize=16)
 def _position_of(group: str) -> sa.Select:
-    table, conditions = _TASK_GROUPS[group]
+    table, conditions = _GROUPS[group]
     return sa.select(table.c.position).where(*conditions, table.c.id == sa.bindparam("after_id", type_=sa.Uuid))
 
 
@@ -52,7 +52,7 @@ def _rebalance(group: str) -> sa.Update:
     """Every sibling to a short key, in their order ('a0', 'a1', … 'az', 'b00', …: the database's
     position_key, as fractional_indexing.generate_n_keys_between makes them). Their version is bumped: their
     answers change."""
-    table, conditions = _TASK_GROUPS[group]
+    table, conditions = _GROUPS[group]
     numbered = (
         sa.select(table.c.id, sa.func.row_number().over(order_by=table.c.position).label("n"))
         .where(*conditions)

@@ -7,7 +7,7 @@ Keys grow when a client keeps inserting at the same place: by about one characte
 MAX_LENGTH is never stored; the siblings are rebalanced to short keys in one statement instead (see
 taskapi/lists/ordering.py), which happens once every few hundred such inserts. Creates go first in their list
 and take the key before the first one (the database's `position_before`, migration 0012, the same scheme),
-which stays at most four characters long for a million tasks.
+which stays at most five characters long for a million tasks (four up to 242,000).
 """
 
 from fractional_indexing import generate_key_between

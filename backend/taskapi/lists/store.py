@@ -1,6 +1,7 @@
 """The statements the list operations send, each built once with bound values."""
 
 import functools
+import uuid
 
 import psycopg
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskapi.db.statements import fetch_first
 from taskapi.lists.answers import name_taken
 from taskapi.lists.models import LISTS, MOVED_LIST_COLUMNS, PUBLIC_LIST_COLUMNS, TRASHED_LISTS
+from taskapi.tasks.etags import Condition
 from taskapi.tasks.models import MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
 
 OWNER = sa.bindparam("owner_id")
@@ -34,6 +36,14 @@ INSERT = (
     .from_select(list(_NEW), sa.select(*_NEW.values()), include_defaults=False)
     .returning(*PUBLIC_LIST_COLUMNS)
 )
+
+
+def guard(params: dict, list_id: uuid.UUID, condition: Condition | None) -> bool:
+    """Whether a write must match an If-Match version; if so, the versions it accepts go into `params`."""
+    if condition is None or condition.any:
+        return False
+    params["if_match_versions"] = condition.versions_of(list_id)
+    return True
 
 
 @functools.lru_cache(maxsize=16)

@@ -208,10 +208,9 @@ class ChangeHub:
         try:
             change = orjson.loads(payload)
             user_id, seq, task_id, op = change["user_id"], change["seq"], change["id"], change["op"]
-            kind = change.get("kind", "task")
-            if not (isinstance(user_id, str) and isinstance(seq, int) and isinstance(task_id, str)):
-                raise TypeError
-            if kind not in ("task", "list"):
+            kind = change.get("kind", "task")  # announcements from before migration 0012 name no kind
+            well_formed = isinstance(user_id, str) and isinstance(seq, int) and isinstance(task_id, str)
+            if not well_formed or kind not in ("task", "list"):
                 raise TypeError
         except (orjson.JSONDecodeError, KeyError, TypeError):
             FOREIGN_NOTIFICATIONS.inc()

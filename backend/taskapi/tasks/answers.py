@@ -33,24 +33,30 @@ def over_quota(quota: int) -> Problem:
     )
 
 
-def not_yours(task_id) -> Problem:
-    return Problem(403, f"Task {task_id} belongs to another user; you can only reach your own tasks.")
+def not_yours(thing_id, kind: str = "task") -> Problem:
+    return Problem(403, f"{kind.capitalize()} {thing_id} belongs to another user; you can only reach your own {kind}s.")
 
 
-async def absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
-    """Why the caller's task was not found or changed: someone else's (403, in the trash or not), nobody's
-    (404), in the caller's trash (404, saying so), or changed (412)."""
-    found = await trashing.whose(session, task_id)
+def explain_absence(found, user_id: str, thing_id: uuid.UUID, kind: str, restore_path: str) -> Problem:
+    """Why the caller's task or list (`kind`) was not found or changed, from `found` (owner, trashed?, version;
+    None if it is nowhere): someone else's (403, in the trash or not), nobody's (404), in the caller's trash (404,
+    saying how to restore it), or changed since the client read it (412)."""
     if found is None:
-        return Problem(404, f"No task with id {task_id} exists; it may have been deleted.")
+        return Problem(404, f"No {kind} with id {thing_id} exists; it may have been deleted.")
     if found.user_id != user_id:
-        return not_yours(task_id)
+        return not_yours(thing_id, kind)
     if found.trashed:
         return Problem(
-            404, f"Task {task_id} is in your trash: restore it (POST /{user_id}/trash/{task_id}/restore) to use it."
+            404, f"{kind.capitalize()} {thing_id} is in your trash: restore it (POST {restore_path}) to use it."
         )
     return Problem(
         412,
-        f"The task has changed since you read it (its ETag is now {etag(task_id, found.version)}); "
+        f"The {kind} has changed since you read it (its ETag is now {etag(thing_id, found.version)}); "
         "read it again and retry.",
     )
+
+
+async def absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
+    """Why the caller's task was not found or changed (explain_absence)."""
+    found = await trashing.whose(session, task_id)
+    return explain_absence(found, user_id, task_id, "task", f"/{user_id}/trash/{task_id}/restore")

@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from connexion import request
+
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 # On every answer that carries a user's tasks or counts: a browser may keep it but must revalidate (with the
 # ETag), and no shared cache or CDN may store it, nor give one token's answer to another.
@@ -33,3 +35,9 @@ class Condition:
     def matches(self, current: str) -> bool:
         """If-None-Match: weak comparison against the current ETag."""
         return self.any or any(tag == current for _, tag in self.tags)
+
+
+def if_match() -> Condition | None:
+    """The request's If-Match, if it sent one."""
+    header = request.headers.get("if-match")
+    return Condition(header) if header is not None else None

@@ -13,7 +13,7 @@ from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import invalid
 from taskapi.tasks import idempotency, recurrence, series, store, tags, trashing
 from taskapi.tasks.answers import absent, over_quota, private_json, task_response
-from taskapi.tasks.etags import PRIVATE, Condition, etag
+from taskapi.tasks.etags import PRIVATE, Condition, etag, if_match
 from taskapi.tasks.listing import TaskListing
 from taskapi.tasks.models import TaskCreate, TaskUpdate, public_task, to_json
 
@@ -22,17 +22,12 @@ def _created(user_id: str, row) -> Response:
     return task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
 
 
-def _if_match() -> Condition | None:
-    header = request.headers.get("if-match")
-    return Condition(header) if header is not None else None
-
-
 async def _change(
     user_id: str, task_id: str, values: dict, rule_to_check: recurrence.Recurrence | None = None
 ) -> Response:
     """Apply `values` to the caller's task; `rule_to_check`: a rule this change sets, to be refused (and the change
     rolled back) if it has no occurrence near the task's stored due date."""
-    task_uuid, condition = uuid.UUID(task_id), _if_match()
+    task_uuid, condition = uuid.UUID(task_id), if_match()
     shape = tuple((name, value.name if isinstance(value, store.FromRow) else None) for name, value in values.items())
     params = {f"new_{name}": value for name, value in values.items() if not isinstance(value, store.FromRow)}
     params.update(task_id=task_uuid, owner_id=user_id)
@@ -190,7 +185,7 @@ async def complete_task(user_id: str, id_: str, user: str, body: dict | None = N
 
 async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
-    task_uuid, condition = uuid.UUID(id_), _if_match()
+    task_uuid, condition = uuid.UUID(id_), if_match()
     params = {"task_id": task_uuid, "owner_id": user_id}
     move = trashing.moving_to_trash(store.guarded(store.DELETE, params, task_uuid, condition))
     async with statement() as session:

@@ -264,13 +264,24 @@ CHANGED_COLUMNS = [*PUBLIC_COLUMNS, TASKS.c.series_start]
 # A deleted task, exactly as it was, until it is restored or destroyed (migration 0007): every column of `tasks`
 # but the search document, and when it was deleted.
 MOVED_COLUMNS = [column.name for column in TASKS.columns if column.name != "search"]
-TRASHED_TASKS = sa.Table(
+
+
+def trash_table(name: str, source: sa.Table, columns: list[str], *more) -> sa.Table:
+    """A table holding deleted rows of `source`: these of its columns, with their types and keys, and `more`
+    (when it was deleted, indexes)."""
+    copied = (
+        sa.Column(
+            column, source.c[column].type, primary_key=source.c[column].primary_key, nullable=source.c[column].nullable
+        )
+        for column in columns
+    )
+    return sa.Table(name, SQLModel.metadata, *copied, *more)
+
+
+TRASHED_TASKS = trash_table(
     "trashed_tasks",
-    SQLModel.metadata,
-    *(
-        sa.Column(name, TASKS.c[name].type, primary_key=TASKS.c[name].primary_key, nullable=TASKS.c[name].nullable)
-        for name in MOVED_COLUMNS
-    ),
+    TASKS,
+    MOVED_COLUMNS,
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     # Deleted as part of its list: restoring the list brings it back (migration 0012).
     sa.Column("deleted_with_list", sa.Boolean, nullable=False, server_default=sa.false()),
