@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from tests.support.event_stream import EventStream
 from tests.support.live_server import LiveServer
 from tests.support.sweep import sweep_now
 
@@ -182,3 +183,43 @@ def test_the_sweep_destroys_old_deleted_lists_and_the_feed_says_so(alice, db, ma
     assert alice.client.post(f"/{alice.id}/lists/{old['id']}/restore").status_code == 404
     items = alice.client.get(f"/{alice.id}/changes", params={"since": start, "kinds": "task,list"}).json()["items"]
     assert [(item["kind"], item["id"], item["op"]) for item in items] == [("list", old["id"], "delete")]
+
+
+def test_list_changes_are_live_events_named_by_kind(server, alice):
+    stream = EventStream(server.url + "/api", alice.id, alice.token)
+    with stream:
+        assert stream.next()["event"] == "ready"
+        work = _list(alice, "Work")
+        event = stream.next(timeout=2)
+        assert event["data"] == {"changes": [{"kind": "list", "id": work["id"], "op": "upsert"}]}
+        task = alice.create("report", list_id=work["id"])
+        assert stream.next(timeout=2)["data"] == {"changes": [{"kind": "task", "id": task["id"], "op": "upsert"}]}
+        assert alice.client.delete(f"/{alice.id}/lists/{work['id']}").status_code == 204
+        deleted = stream.next(timeout=2)["data"]["changes"]
+        assert deleted == [
+            {"kind": "task", "id": task["id"], "op": "delete"},
+            {"kind": "list", "id": work["id"], "op": "delete"},
+        ]
+        # A client coming back with the last event's id is told what it missed, lists included.
+        seen = event["id"]
+    with EventStream(server.url + "/api", alice.id, alice.token, last_event_id=seen) as again:
+        missed = again.next()
+        assert missed["event"] == "changes"
+        assert {(change["kind"], change["op"]) for change in missed["data"]["changes"]} == {
+            ("task", "delete"),
+            ("list", "delete"),
+        }
+
+
+def test_a_repeated_idempotency_key_creates_one_list(alice, db):
+    key = {"Idempotency-Key": "make-work-once"}
+    first = alice.client.post(f"/{alice.id}/lists", json={"name": "Work"}, headers=key)
+    again = alice.client.post(f"/{alice.id}/lists", json={"name": "Work"}, headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"] and again.headers["location"] == first.headers["location"]
+    assert db.execute("SELECT count(*) FROM task_lists WHERE user_id = %s", (alice.id,)).fetchone()[0] == 1
+    other = alice.client.post(f"/{alice.id}/lists", json={"name": "Home"}, headers=key)
+    assert other.status_code == 422
+    # The same key on a task create is another request, never a replay of the list.
+    assert alice.client.post(f"/{alice.id}/tasks", json={"name": "Work"}, headers=key).status_code == 400
+    assert alice.client.post(f"/{alice.id}/tasks", json={"title": "Work"}, headers=key).status_code == 422
