@@ -2,7 +2,7 @@
 
 Seeds one user with 100 tasks and another with 100,000 (same mix: a third per priority, half completed,
 three quarters dated, one in ten mentions "milk", half tagged "work" whatever their state, one in five with a
-reminder), each with as many again in the trash, then times sequential requests for a page of 50 over
+reminder, half in a list and half in the Inbox), each with as many again in the trash, then times sequential requests for a page of 50 over
 loopback, first pages and deep pages (reached with the cursor) alike, of the task list and of the trash.
 """
 
@@ -31,12 +31,19 @@ QUERIES = {
     "tagged 'work'": {"tag": "work"},
     "tagged 'work', pending, by due": {"tag": "work", "status": "pending", "sort": "due"},
     "by reminder": {"sort": "remind"},
+    # Manual order (API 1.4): half the tasks are in the user's list "Work", half in the Inbox.
+    "manual order, all lists": {"sort": "position"},
+    "list 'Work', manual order": {"sort": "position", "list_id": "WORK"},
+    "Inbox, manual order": {"sort": "position", "list_id": "inbox"},
+    "list 'Work', pending, manual order": {"sort": "position", "list_id": "WORK", "status": "pending"},
 }
+# Stands for the user's own list's id in a query.
+WORK = "WORK"
 # What the trash list is asked: its one order, most recently deleted first.
 TRASH_QUERIES = {"trash": {}}
 SEED = """
 INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at,
-                   created_at, updated_at, change_seq)
+                   created_at, updated_at, change_seq, list_id)
 SELECT %(user)s,
        'Task ' || n || CASE WHEN n %% 10 = 0 THEN ' buy milk' ELSE '' END,
        'details of task ' || n,
@@ -45,7 +52,8 @@ SELECT %(user)s,
        CASE WHEN n %% 4 > 0 THEN timestamptz '2026-11-01' + (n %% 90) * interval '1 day' END,
        CASE WHEN (n / 2) %% 2 = 0 THEN ARRAY['errands', 'work'] WHEN n %% 3 = 0 THEN ARRAY['home'] ELSE '{}' END,
        CASE WHEN n %% 5 = 0 THEN timestamptz '2026-11-01' + (n %% 90) * interval '1 hour' END,
-       now() - n * interval '1 second', now() - n * interval '1 second', n
+       now() - n * interval '1 second', now() - n * interval '1 second', n,
+       CASE WHEN n %% 2 = 0 THEN %(list)s::uuid END
 FROM generate_series(1, %(count)s) AS n
 """
 SEED_TRASH = """
@@ -57,8 +65,11 @@ FROM generate_series(1, %(count)s) AS n
 """
 
 
-def seed(database_url: str) -> dict[int, str]:
+def seed(database_url: str) -> tuple[dict[int, str], dict[str, str]]:
+    """The user of each size, and each user's list "Work"; every task's position comes from the column's
+    default (migration 0012), as for any bulk load."""
     users = {size: f"bench{size}" for size in SIZES}
+    lists = {}
     url = database_url.replace("postgresql://", "postgresql://", 1)
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("SET statement_timeout = 0")  # the role's 5 s limit is for the service
@@ -66,11 +77,16 @@ def seed(database_url: str) -> dict[int, str]:
         # times (migration 0008); the rows are numbered here instead, and lists do not read the counts.
         connection.execute("SET session_replication_role = replica")
         for size, user in users.items():
-            connection.execute(SEED, {"user": user, "count": size})
+            lists[user] = str(
+                connection.execute(
+                    "INSERT INTO task_lists (user_id, name, position) VALUES (%s, 'Work', 'a0') RETURNING id", (user,)
+                ).fetchone()[0]
+            )
+            connection.execute(SEED, {"user": user, "count": size, "list": lists[user]})
             connection.execute(SEED_TRASH, {"user": user, "count": size})
         connection.execute("VACUUM ANALYZE tasks")
         connection.execute("VACUUM ANALYZE trashed_tasks")
-    return users
+    return users, lists
 
 
 def time_query(client: httpx.Client, path: str, params: dict, deep: bool) -> list[float]:
@@ -94,7 +110,7 @@ def time_query(client: httpx.Client, path: str, params: dict, deep: bool) -> lis
 
 def main() -> None:
     database_url = fresh_database()
-    users = seed(database_url)
+    users, lists = seed(database_url)
     rows = []
     with service(database_url) as running:
         base = running.base
@@ -106,8 +122,9 @@ def main() -> None:
                     continue
                 result = {"query": label + (", page 21" if deep else ""), "params": params}
                 for size, user in users.items():
+                    own = {name: lists[user] if value == WORK else value for name, value in params.items()}
                     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token(user)}"}) as client:
-                        timings = time_query(client, f"/api/{user}/{resource}", params, deep and size > 1000)
+                        timings = time_query(client, f"/api/{user}/{resource}", own, deep and size > 1000)
                     result[size] = {"median_ms": statistics.median(timings), "p95_ms": percentile(timings, 0.95)}
                 result["ratio"] = result[SIZES[1]]["median_ms"] / result[SIZES[0]]["median_ms"]
                 rows.append(result)
