@@ -1,15 +1,18 @@
 "use client";
 import type { Summary, TagList } from "@taskapi/client";
 import Link from "next/link";
+import type { ReactNode } from "react";
 
 interface Props {
+  /** The lists, above the tags. */
+  children: ReactNode;
   tags: TagList["items"];
   summary: Summary | null;
   activeTag: string;
   onTag: (tag: string) => void;
 }
 
-export function Sidebar({ tags, summary, activeTag, onTag }: Props) {
+export function Sidebar({ children, tags, summary, activeTag, onTag }: Props) {
   return (
     <aside className="sidebar">
       {summary && (
@@ -28,6 +31,7 @@ export function Sidebar({ tags, summary, activeTag, onTag }: Props) {
           </div>
         </dl>
       )}
+      {children}
       <nav aria-label="Tags">
         <ul className="tags">
           {activeTag && (

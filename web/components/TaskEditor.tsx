@@ -1,6 +1,6 @@
 "use client";
 /** Edit one task: read with its ETag, saved with If-Match; a change made elsewhere meanwhile (412) is shown. */
-import type { Task, TaskUpdate } from "@taskapi/client";
+import type { List, Task, TaskUpdate } from "@taskapi/client";
 import { type FormEvent, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
@@ -12,6 +12,7 @@ interface Props {
   api: TaskApi;
   userId: string;
   taskId: string;
+  lists: List[];
   onClose: (saved?: Task) => void;
 }
 
@@ -24,6 +25,8 @@ interface Form {
   reminder: string;
   preset: Preset;
   rule: string;
+  /** The list's id; "" for the Inbox. */
+  list: string;
 }
 
 function formOf(task: Task): Form {
@@ -36,6 +39,7 @@ function formOf(task: Task): Form {
     reminder: toLocalInput(task.remind_at),
     preset: presetOf(task.recurrence?.rule),
     rule: task.recurrence?.rule ?? "",
+    list: task.list_id ?? "",
   };
 }
 
@@ -54,6 +58,7 @@ function changesOf(form: Form, task: Task): TaskUpdate {
       .filter(Boolean),
     remind_at: fromLocalInput(form.reminder),
     recurrence: rule ? { rule, timezone: keepsZone ? task.recurrence!.timezone : browserTimeZone() } : null,
+    list_id: form.list || null,
   };
 }
 
@@ -66,9 +71,10 @@ const FIELDS: Record<string, keyof Form> = {
   remind_at: "reminder",
   "recurrence.rule": "rule",
   "recurrence.timezone": "rule",
+  list_id: "list",
 };
 
-export function TaskEditor({ api, userId, taskId, onClose }: Props) {
+export function TaskEditor({ api, userId, taskId, lists, onClose }: Props) {
   const [task, setTask] = useState<Task | null>(null);
   const [etag, setEtag] = useState("");
   const [form, setForm] = useState<Form | null>(null);
@@ -157,6 +163,18 @@ export function TaskEditor({ api, userId, taskId, onClose }: Props) {
             <textarea value={form.description} onChange={(e) => set("description", e.target.value)} rows={3} {...described("description")} />
           </label>
           {error("description")}
+          <label>
+            List
+            <select aria-label="List" value={form.list} onChange={(e) => set("list", e.target.value)} {...described("list")}>
+              <option value="">Inbox</option>
+              {lists.map((list) => (
+                <option key={list.id} value={list.id}>
+                  {list.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          {error("list")}
           <div className="row">
             <label>
               Priority

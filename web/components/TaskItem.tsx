@@ -8,9 +8,12 @@ interface Props {
   onToggle: (task: Task) => void;
   onEdit: (task: Task) => void;
   onDelete: (task: Task) => void;
+  /** In a list shown in its own order: move the task one place up or down (absent where it cannot go). */
+  onMoveUp?: (task: Task) => void;
+  onMoveDown?: (task: Task) => void;
 }
 
-export function TaskItem({ task, onToggle, onEdit, onDelete }: Props) {
+export function TaskItem({ task, onToggle, onEdit, onDelete, onMoveUp, onMoveDown }: Props) {
   const overdue = !task.completed && task.due_at !== null && task.due_at !== undefined && new Date(task.due_at) < new Date();
   return (
     <li className={`task${task.completed ? " done" : ""}`}>
@@ -36,6 +39,16 @@ export function TaskItem({ task, onToggle, onEdit, onDelete }: Props) {
         {task.description && <p className="task-description">{task.description}</p>}
       </div>
       <div className="task-actions">
+        {onMoveUp && (
+          <button type="button" className="ghost" aria-label={`Move ${task.title} up`} onClick={() => onMoveUp(task)}>
+            ↑
+          </button>
+        )}
+        {onMoveDown && (
+          <button type="button" className="ghost" aria-label={`Move ${task.title} down`} onClick={() => onMoveDown(task)}>
+            ↓
+          </button>
+        )}
         <button type="button" className="ghost" aria-label={`Edit ${task.title}`} onClick={() => onEdit(task)}>
           Edit
         </button>

@@ -1,6 +1,7 @@
 "use client";
-/** The signed-in person's tasks: add, find, complete, edit, delete with Undo; kept current by live events. */
-import type { operations, Summary, TagList, Task } from "@taskapi/client";
+/** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
+ * live events. */
+import type { List, operations, Summary, TagList, Task } from "@taskapi/client";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
@@ -11,6 +12,7 @@ import { notify, useReminders } from "@/lib/useReminders";
 import { useTaskApi } from "@/lib/useTaskApi";
 
 import { ListEnd } from "./ListEnd";
+import { ListsNav, type View } from "./ListsNav";
 import { Sidebar } from "./Sidebar";
 import { TaskEditor } from "./TaskEditor";
 import { TaskItem } from "./TaskItem";
@@ -25,25 +27,31 @@ interface Filters {
   tag: string;
   q: string;
   sort: Sort;
+  view: View;
 }
+
+/** What Undo brings back: a task, or a list with the tasks deleted with it. */
+type Deleted = { task: Task } | { list: List };
 
 export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: string; name: string }) {
   const api = useTaskApi(apiUrl);
   const { client, perform } = api;
-  const [filters, setFilters] = useState<Filters>({ status: "all", priority: "", tag: "", q: "", sort: "-created" });
+  const [filters, setFilters] = useState<Filters>({ status: "all", priority: "", tag: "", q: "", sort: "-created", view: "all" });
   const [tasks, setTasks] = useState<Task[]>([]);
   // Completions sent and not yet read back: task id → completed.
   const [completing, setCompleting] = useState<Record<string, boolean>>({});
   const [next, setNext] = useState<string | null>(null);
   const [shown, setShown] = useState(PAGE);
   const [tags, setTags] = useState<TagList["items"]>([]);
+  const [lists, setLists] = useState<List[]>([]);
+  const [listError, setListError] = useState("");
   const [summary, setSummary] = useState<Summary | null>(null);
   // Uncontrolled: what a person types is never reset by a render (or by hydration, if they type that early).
   const newTitle = useRef<HTMLInputElement>(null);
   const [hydrated, setHydrated] = useState(false);
   useEffect(() => setHydrated(true), []);
   const [titleError, setTitleError] = useState("");
-  const [deleted, setDeleted] = useState<Task | null>(null);
+  const [deleted, setDeleted] = useState<Deleted | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [alerts, setAlerts] = useState<string[]>([]);
   // Known in the browser only: read after hydration, so that the server's HTML and the first render agree.
@@ -53,17 +61,19 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
 
   const readNow = useCallback(async () => {
     const query = { ...queryOf(filters), limit: Math.min(100, shown) };
-    const [list, tagList, counts] = await perform(() =>
+    const [list, tagList, counts, listList] = await perform(() =>
       Promise.all([
         call(() => client.GET("/{user_id}/tasks", { params: { path, query } })),
         call(() => client.GET("/{user_id}/tags", { params: { path } })),
         call(() => client.GET("/{user_id}/summary", { params: { path, query: { timezone: browserTimeZone() } } })),
+        call(() => client.GET("/{user_id}/lists", { params: { path } })),
       ]),
     );
     setTasks(list.data.items);
     setNext(list.data.next_cursor);
     setTags(tagList.data.items);
     setSummary(counts.data);
+    setLists(listList.data.items);
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `path` is derived from userId
   }, [client, perform, filters, shown, userId]);
 
@@ -121,7 +131,10 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     try {
       await api.perform(() =>
         call(() =>
-          api.client.POST("/{user_id}/tasks", { params: { path, header: { "Idempotency-Key": key } }, body: { title: text } }),
+          api.client.POST("/{user_id}/tasks", {
+            params: { path, header: { "Idempotency-Key": key } },
+            body: { title: text, ...(listOf(filters.view) !== undefined ? { list_id: listOf(filters.view) } : {}) },
+          }),
         ),
       );
       if (newTitle.current) newTitle.current.value = "";
@@ -153,18 +166,57 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
 
   async function remove(task: Task) {
     await api.perform(() => call(() => api.client.DELETE("/{user_id}/tasks/{id}", { params: { path: { ...path, id: task.id } } })));
-    setDeleted(task);
+    setDeleted({ task });
     await read();
   }
 
   async function undo() {
     if (!deleted) return;
-    const task = deleted;
+    const gone = deleted;
     setDeleted(null);
+    if ("task" in gone) {
+      await api.perform(() =>
+        call(() => api.client.POST("/{user_id}/trash/{id}/restore", { params: { path: { ...path, id: gone.task.id } } })),
+      );
+    } else {
+      await api.perform(() =>
+        call(() => api.client.POST("/{user_id}/lists/{list_id}/restore", { params: { path: { ...path, list_id: gone.list.id } } })),
+      );
+    }
+    await read();
+  }
+
+  /** Puts the task right after `after` (null: first) in the list shown, which keeps the task's own order. */
+  async function move(task: Task, after: Task | null) {
     await api.perform(() =>
-      call(() => api.client.POST("/{user_id}/trash/{id}/restore", { params: { path: { ...path, id: task.id } } })),
+      call(() =>
+        api.client.POST("/{user_id}/tasks/{id}/move", { params: { path: { ...path, id: task.id } }, body: { after: after?.id ?? null } }),
+      ),
     );
     await read();
+  }
+
+  async function addList(name: string): Promise<string | null> {
+    setListError("");
+    try {
+      const { data } = await api.perform(() => call(() => api.client.POST("/{user_id}/lists", { params: { path }, body: { name } })));
+      set({ view: data.id, sort: "position" });
+      return null;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const message = error.fieldMessage("name") ?? error.problem.detail;
+      setListError(message);
+      return message;
+    }
+  }
+
+  async function removeList(list: List) {
+    await api.perform(() =>
+      call(() => api.client.DELETE("/{user_id}/lists/{list_id}", { params: { path: { ...path, list_id: list.id } } })),
+    );
+    setDeleted({ list });
+    if (filters.view === list.id) set({ view: "all", sort: "-created" });
+    else await read();
   }
 
   async function signOut() {
@@ -176,6 +228,8 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     setShown(PAGE);
     setFilters((old) => ({ ...old, ...change }));
   };
+  // One list (or the Inbox) in its own order: its tasks can be moved up and down.
+  const ordering = filters.view !== "all" && filters.sort === "position";
 
   return (
     <div className="app" data-hydrated={hydrated || undefined}>
@@ -209,7 +263,16 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
         </p>
       ))}
       <div className="layout">
-        <Sidebar tags={tags} summary={summary} activeTag={filters.tag} onTag={(tag) => set({ tag })} />
+        <Sidebar tags={tags} summary={summary} activeTag={filters.tag} onTag={(tag) => set({ tag })}>
+          <ListsNav
+            lists={lists}
+            view={filters.view}
+            onView={(view) => set({ view, sort: view === "all" ? "-created" : "position" })}
+            onAdd={addList}
+            onDelete={(list) => void removeList(list)}
+            error={listError}
+          />
+        </Sidebar>
         <main>
           <form className="new-task" onSubmit={add}>
             <input
@@ -245,16 +308,19 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
               <option value="due">Due date</option>
               <option value="title">Title</option>
               <option value="-updated">Recently changed</option>
+              <option value="position">My order</option>
             </select>
           </div>
           <ul className="tasks" aria-label="Tasks">
-            {tasks.map((task) => (
+            {tasks.map((task, index) => (
               <TaskItem
                 key={task.id}
                 task={task.id in completing ? { ...task, completed: completing[task.id]! } : task}
                 onToggle={toggle}
                 onEdit={(t) => setEditing(t.id)}
                 onDelete={remove}
+                {...(ordering && index > 0 ? { onMoveUp: (t: Task) => void move(t, tasks[index - 2] ?? null) } : {})}
+                {...(ordering && index < tasks.length - 1 ? { onMoveDown: (t: Task) => void move(t, tasks[index + 1]!) } : {})}
               />
             ))}
           </ul>
@@ -263,7 +329,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
       </div>
       {deleted && (
         <div role="status" className="toast">
-          Deleted “{deleted.title}”.{" "}
+          {"task" in deleted ? `Deleted “${deleted.task.title}”.` : `Deleted list “${deleted.list.name}” and its tasks.`}{" "}
           <button type="button" onClick={undo}>
             Undo
           </button>
@@ -274,6 +340,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
           api={api}
           userId={userId}
           taskId={editing}
+          lists={lists}
           onClose={() => {
             setEditing(null);
             void read();
@@ -284,10 +351,22 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   );
 }
 
+/** The `list_id` a view stands for: a list's id, "inbox", or nothing (every task). */
+function listFilterOf(view: View): string | undefined {
+  return view === "all" ? undefined : view;
+}
+
+/** The list a new task goes in: the one shown, null for the Inbox, or (every task shown) the API's default. */
+function listOf(view: View): string | null | undefined {
+  return view === "all" ? undefined : view === "inbox" ? null : view;
+}
+
 function queryOf(filters: Filters) {
+  const listId = listFilterOf(filters.view);
   return {
     status: filters.status,
     sort: filters.sort,
+    ...(listId ? { list_id: listId } : {}),
     ...(filters.q ? { q: filters.q } : {}),
     ...(filters.priority ? { priority: filters.priority } : {}),
     ...(filters.tag ? { tag: [filters.tag] } : {}),

@@ -277,3 +277,49 @@ test("after a quick series of changes the page shows the last state, not an olde
   await expect(page.getByRole("checkbox", { name: "Complete Second errand" })).toBeChecked();
   await expect(page.getByRole("navigation", { name: "Tags" }).getByRole("listitem")).toContainText("2");
 });
+
+test("lists: make Work and Home, order with the arrows, move a task to Home, delete Home and Undo; the phone follows", async ({ page, browser }) => {
+  const ada = newPerson("Ada");
+  await signUp(page, ada);
+  const { context, page: phone } = await anotherDevice(browser, ada);
+  const lists = (p: typeof page) => p.getByRole("navigation", { name: "Lists" });
+  const titles = page.getByRole("list", { name: "Tasks" }).locator(".task-title");
+
+  await lists(page).getByRole("textbox", { name: "New list" }).fill("Work");
+  await lists(page).getByRole("button", { name: "Add list" }).click();
+  await expect(lists(page).getByRole("link", { name: "Work" })).toHaveAttribute("aria-current", "page");
+  await expect(lists(phone).getByRole("link", { name: "Work" })).toBeVisible({ timeout: 2_000 });
+  for (const title of ["report", "slides", "budget"]) await addTask(page, title);
+  await expect(titles).toHaveText(["budget", "slides", "report"]);
+
+  await page.getByRole("button", { name: "Move report up" }).click();
+  await expect(titles).toHaveText(["budget", "report", "slides"]);
+  await page.getByRole("button", { name: "Move budget down" }).click();
+  await expect(titles).toHaveText(["report", "budget", "slides"]);
+  await page.reload();
+  await lists(page).getByRole("link", { name: "Work" }).click();
+  await expect(titles).toHaveText(["report", "budget", "slides"]);
+
+  await lists(page).getByRole("textbox", { name: "New list" }).fill("work ");
+  await lists(page).getByRole("button", { name: "Add list" }).click();
+  await expect(lists(page).getByText("already have a list named")).toBeVisible();
+  await lists(page).getByRole("textbox", { name: "New list" }).fill("Home");
+  await lists(page).getByRole("button", { name: "Add list" }).click();
+  await expect(lists(page).getByRole("link", { name: "Home" })).toHaveAttribute("aria-current", "page");
+  await lists(page).getByRole("link", { name: "Work" }).click();
+  await page.getByRole("button", { name: "Edit budget" }).click();
+  await page.getByRole("combobox", { name: "List" }).selectOption({ label: "Home" });
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(titles).toHaveText(["report", "slides"]);
+  await lists(page).getByRole("link", { name: "Home" }).click();
+  await expect(titles).toHaveText(["budget"]);
+
+  await lists(page).getByRole("button", { name: "Delete list Home" }).click();
+  await expect(lists(page).getByRole("link", { name: "Home" })).toHaveCount(0);
+  await expect(lists(phone).getByRole("link", { name: "Home" })).toHaveCount(0, { timeout: 2_000 });
+  await page.getByRole("status").getByRole("button", { name: "Undo" }).click();
+  await lists(page).getByRole("link", { name: "Home" }).click();
+  await expect(titles).toHaveText(["budget"]);
+  await expect(lists(phone).getByRole("link", { name: "Home" })).toBeVisible({ timeout: 2_000 });
+  await context.close();
+});
