@@ -10,7 +10,8 @@ interface Props {
   lists: List[];
   view: View;
   onView: (view: View) => void;
-  onAdd: (name: string) => Promise<string | null>;
+  /** Whether the list was made (else `error` says why). */
+  onAdd: (name: string) => Promise<boolean>;
   onDelete: (list: List) => void;
   error: string;
 }
@@ -21,7 +22,7 @@ export function ListsNav({ lists, view, onView, onAdd, onDelete, error }: Props)
     event.preventDefault();
     const text = name.current?.value.trim() ?? "";
     if (!text) return;
-    if ((await onAdd(text)) === null && name.current) name.current.value = "";
+    if ((await onAdd(text)) && name.current) name.current.value = "";
   }
   const entry = (key: View, label: string, count?: number, list?: List) => (
     <li key={key} className={key === view ? "active" : undefined}>

@@ -128,12 +128,13 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     setTitleError("");
     // One key per action: a retry after a lost connection never makes a second task.
     const key = crypto.randomUUID();
+    const listId = listOf(filters.view);
     try {
       await api.perform(() =>
         call(() =>
           api.client.POST("/{user_id}/tasks", {
             params: { path, header: { "Idempotency-Key": key } },
-            body: { title: text, ...(listOf(filters.view) !== undefined ? { list_id: listOf(filters.view) } : {}) },
+            body: { title: text, ...(listId !== undefined ? { list_id: listId } : {}) },
           }),
         ),
       );
@@ -196,17 +197,20 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     await read();
   }
 
-  async function addList(name: string): Promise<string | null> {
+  /** Whether the list was made (else the field says why). */
+  async function addList(name: string): Promise<boolean> {
     setListError("");
+    const key = crypto.randomUUID();
     try {
-      const { data } = await api.perform(() => call(() => api.client.POST("/{user_id}/lists", { params: { path }, body: { name } })));
+      const { data } = await api.perform(() =>
+        call(() => api.client.POST("/{user_id}/lists", { params: { path, header: { "Idempotency-Key": key } }, body: { name } })),
+      );
       set({ view: data.id, sort: "position" });
-      return null;
+      return true;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      const message = error.fieldMessage("name") ?? error.problem.detail;
-      setListError(message);
-      return message;
+      setListError(error.fieldMessage("name") ?? error.problem.detail);
+      return false;
     }
   }
 
@@ -351,22 +355,17 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   );
 }
 
-/** The `list_id` a view stands for: a list's id, "inbox", or nothing (every task). */
-function listFilterOf(view: View): string | undefined {
-  return view === "all" ? undefined : view;
-}
-
 /** The list a new task goes in: the one shown, null for the Inbox, or (every task shown) the API's default. */
 function listOf(view: View): string | null | undefined {
   return view === "all" ? undefined : view === "inbox" ? null : view;
 }
 
 function queryOf(filters: Filters) {
-  const listId = listFilterOf(filters.view);
   return {
     status: filters.status,
     sort: filters.sort,
-    ...(listId ? { list_id: listId } : {}),
+    // A list's id or "inbox"; every task: no filter.
+    ...(filters.view !== "all" ? { list_id: filters.view } : {}),
     ...(filters.q ? { q: filters.q } : {}),
     ...(filters.priority ? { priority: filters.priority } : {}),
     ...(filters.tag ? { tag: [filters.tag] } : {}),
