@@ -11,12 +11,19 @@ await page.getByLabel("Password").fill("a long password 123");
 await page.getByRole("button", { name: "Sign up" }).click();
 await page.locator("[data-hydrated]").waitFor();
 const local = (s) => { const d = new Date(Date.now() + s * 1000); return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); };
+const lists = page.getByRole("navigation", { name: "Lists" });
+for (const name of ["Work", "Home"]) {
+  await lists.getByRole("textbox", { name: "New list" }).fill(name);
+  await lists.getByRole("button", { name: "Add list" }).click();
+  await lists.getByRole("link", { name }).and(page.locator("[aria-current=page]")).waitFor();
+}
+await lists.getByRole("link", { name: "All tasks" }).click();
 const tasks = [
   ["Renew passport", { due: 86400 * 3, tags: "admin", priority: "High" }],
-  ["Water the plants", { due: 3600 * 5, tags: "home", repeat: "Every day" }],
-  ["Review the pull request", { due: -3600, tags: "work" }],
-  ["Book the dentist", { tags: "home, health" }],
-  ["Draft the quarterly report", { due: 86400 * 7, tags: "work", priority: "High" }],
+  ["Water the plants", { due: 3600 * 5, tags: "garden", repeat: "Every day", list: "Home" }],
+  ["Review the pull request", { due: -3600, tags: "code", list: "Work" }],
+  ["Book the dentist", { tags: "health", list: "Home" }],
+  ["Draft the quarterly report", { due: 86400 * 7, tags: "reports", priority: "High", list: "Work" }],
 ];
 for (const [title, o] of tasks) {
   await page.getByRole("textbox", { name: "New task" }).fill(title);
@@ -26,6 +33,7 @@ for (const [title, o] of tasks) {
   if (o.tags) await page.getByRole("textbox", { name: "Tags" }).fill(o.tags);
   if (o.priority) await page.getByLabel("Priority", { exact: true }).selectOption({ label: o.priority });
   if (o.repeat) await page.getByLabel("Repeat", { exact: true }).selectOption({ label: o.repeat });
+  if (o.list) await page.getByLabel("List", { exact: true }).selectOption({ label: o.list });
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByRole("dialog").waitFor({ state: "detached" });
 }
