@@ -87,6 +87,8 @@ test("delete, then Undo brings the task back; the trash restores, destroys and e
   await page.getByRole("link", { name: "Back to tasks" }).click();
   await expect(task(page, "Old note")).toBeVisible();
   await page.getByRole("button", { name: "Delete Old note" }).click();
+  // The trash page reads the trash once: open it only after the delete went through.
+  await expect(task(page, "Old note")).toHaveCount(0);
   await page.getByRole("link", { name: "Trash" }).click();
   await page.getByRole("button", { name: "Empty trash" }).click();
   await expect(page.getByText("The trash is empty.")).toBeVisible();
