@@ -5,7 +5,8 @@ import logging
 import select
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 
 import psycopg
 import sqlalchemy as sa
@@ -162,9 +163,27 @@ class Database:
         await self.maintenance_engine.dispose()
 
 
+# The transaction of a batch (taskapi/batch), in which every operation's statements run.
+_ENCLOSING: ContextVar[AsyncSession | None] = ContextVar("enclosing_transaction", default=None)
+
+
+@contextmanager
+def enclosed_in(session: AsyncSession):
+    """Within this block, `transaction()` and `statement()` run in `session`'s transaction: the operations of a
+    batch commit together, or not at all."""
+    token = _ENCLOSING.set(session)
+    try:
+        yield
+    finally:
+        _ENCLOSING.reset(token)
+
+
 @asynccontextmanager
 async def transaction() -> AsyncIterator[AsyncSession]:
     """Several statements as one: commit if the block succeeds, roll back if anything raises."""
+    if (enclosing := _ENCLOSING.get()) is not None:
+        yield enclosing
+        return
     database: Database = request.state.db
     async with _unit_of_work(database, database.engine) as session, session.begin():
         yield session
@@ -174,6 +193,9 @@ async def transaction() -> AsyncIterator[AsyncSession]:
 async def statement() -> AsyncIterator[AsyncSession]:
     """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for
     blocks whose writes are a single statement (reads that follow it, such as explaining a 404, are fine)."""
+    if (enclosing := _ENCLOSING.get()) is not None:
+        yield enclosing
+        return
     database: Database = request.state.db
     async with _unit_of_work(database, database.autocommit_engine) as session:
         yield session

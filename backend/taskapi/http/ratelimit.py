@@ -126,10 +126,7 @@ class Limiter:
     def take(self, key: str, policy: Policy, spend: bool = True) -> Decision:
         """Whether one more request fits, and (if `spend`) count it."""
         now = self._clock()
-        state = self._keys.get(key)
-        if state is None:
-            state = self._keys[key] = _Key(tat=now)
-            self._intervals[key] = policy.interval
+        state = self._state(key, policy, now)
         capacity = policy.burst * policy.interval
         after = max(state.tat, now) + policy.interval
         allowed = after - now <= capacity
@@ -143,6 +140,20 @@ class Limiter:
             reset_seconds=math.ceil(ahead),
             retry_after=0 if allowed else math.ceil(after - now - capacity),
         )
+
+    def spend(self, key: str, policy: Policy, count: int) -> None:
+        """Count `count` more requests, whether or not they fit: the key's next requests wait for them."""
+        now = self._clock()
+        state = self._state(key, policy, now)
+        state.tat = max(state.tat, now) + count * policy.interval
+        state.unsynced += count
+
+    def _state(self, key: str, policy: Policy, now: float) -> _Key:
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _Key(tat=now)
+            self._intervals[key] = policy.interval
+        return state
 
     async def run(self) -> None:
         """The background sync, until cancelled."""
@@ -287,4 +298,16 @@ class UserLimit(_Limited):
         user = state.get("user_id")  # set by the bearer check (taskapi/auth/tokens.py)
         if scope["type"] != "http" or self.policy is None or user is None or "limiter" not in state:
             return await self.app(scope, receive, send)
-        await self._pass(scope, receive, send, self.policy, state["limiter"].take("user:" + user, self.policy))
+        await self._pass(scope, receive, send, self.policy, state["limiter"].take(_user_key(user), self.policy))
+
+
+def _user_key(user_id: str) -> str:
+    return "user:" + user_id
+
+
+def count_more(state: dict, settings, user_id: str, count: int) -> None:
+    """Count `count` more of the user's requests than the one UserLimit counted: a batch counts as its number of
+    operations. Let through already, they are spent even beyond the burst: the user's next requests wait."""
+    per_user, _ = policies(settings)
+    if per_user is not None and "limiter" in state and count > 0:
+        state["limiter"].spend(_user_key(user_id), per_user, count)

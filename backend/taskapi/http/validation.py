@@ -80,6 +80,13 @@ def _validator_for(schema: dict, validator_class) -> Draft4Validator:
     return _compiled[id(schema)][1]
 
 
+def request_body_errors(schema: dict, body: t.Any) -> list[dict]:
+    """Every way `body` breaks the request body schema `schema`, by field."""
+    validator = _validator_for(schema, _RequestSchemaValidator)
+    errors = [entry for error in validator.iter_errors(body) for entry in _errors("body", error)]
+    return sorted(errors, key=lambda entry: entry["field"])
+
+
 # No body at all, as opposed to a JSON `null` body, which the schema refuses.
 _ABSENT = object()
 _CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
@@ -117,10 +124,9 @@ class BodyValidator(JSONRequestBodyValidator):
             if self._required:
                 raise invalid([field_error("body", "", "is required: send a JSON object")])
             return
-        validator = _validator_for(self._schema, _RequestSchemaValidator)
-        errors = [entry for error in validator.iter_errors(body) for entry in _errors("body", error)]
+        errors = request_body_errors(self._schema, body)
         if errors:
-            raise invalid(sorted(errors, key=lambda entry: entry["field"]))
+            raise invalid(errors)
 
 
 class ParametersValidator(ParameterValidator):

@@ -16,7 +16,7 @@ from taskapi.tasks.answers import absent, task_response
 from taskapi.tasks.etags import if_match
 
 _MOVE_TASK = store.update((("list_id", None), ("position", None)))
-_NOT_A_SIBLING = "is not a task of the list the task goes to (nor the task itself)"
+_NOT_A_SIBLING = "is not a sibling where the task goes: a top-level task of that list, or a subtask of its parent"
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -34,8 +34,11 @@ async def move_task(user_id: str, id_: str, body: dict, user: str) -> Response:
         if task is None:
             raise await absent(session, user_id, task_uuid)
         list_id = _uuid_or_none(body["list_id"]) if "list_id" in body else task["list_id"]
-        siblings = {"owner_id": user_id, "list_id": list_id}
-        key = await ordering.place(session, ordering.task_group(list_id), siblings, task_uuid, after)
+        parent_id = task["parent_id"]
+        if parent_id is not None and list_id != task["list_id"]:
+            raise invalid([field_error("body", "list_id", store.SUBTASK_LIST)])
+        siblings = {"owner_id": user_id, "list_id": list_id, "parent_id": parent_id}
+        key = await ordering.place(session, ordering.task_group(list_id, parent_id), siblings, task_uuid, after)
         if key is None:
             raise invalid([field_error("body", "after", _NOT_A_SIBLING)])
         params = {"task_id": task_uuid, "owner_id": user_id, "new_list_id": list_id, "new_position": key}

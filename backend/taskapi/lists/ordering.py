@@ -19,16 +19,36 @@ from taskapi.lists.models import LISTS
 from taskapi.tasks.models import TASKS
 
 OWNER = sa.bindparam("owner_id")
-# Siblings: one list's tasks, the Inbox's, or a user's lists.
+_TOP_LEVEL = TASKS.c.parent_id.is_(None)
+# Siblings: one list's top-level tasks, the Inbox's, one task's subtasks, or a user's lists.
 _GROUPS = {
-    "list": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid))),
-    "inbox": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id.is_(None))),
+    "list": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid), _TOP_LEVEL)),
+    "inbox": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id.is_(None), _TOP_LEVEL)),
+    "subtasks": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))),
     "lists": (LISTS, (LISTS.c.user_id == OWNER,)),
 }
+# The id a task not made yet moves as: none of its siblings.
+NEW = uuid.UUID(int=0)
 
 
-def task_group(list_id: uuid.UUID | None) -> str:
+def task_group(list_id: uuid.UUID | None, parent_id: uuid.UUID | None = None) -> str:
+    if parent_id is not None:
+        return "subtasks"
     return "inbox" if list_id is None else "list"
+
+
+@functools.lru_cache(maxsize=4)
+def _last(group: str) -> sa.Select:
+    table, conditions = _GROUPS[group]
+    return sa.select(table.c.id).where(*conditions).order_by(table.c.position.desc()).limit(1)
+
+
+async def last(session: AsyncSession, group: str, params: dict) -> str:
+    """The key that puts a new member last among the group's siblings."""
+    found = await fetch_first(session, _last(group), params)
+    key = await place(session, group, params, NEW, found["id"] if found else None)
+    assert key is not None  # the last sibling, just read under the user's lock, is one
+    return key
 
 
 @functools.lru_cache(maxsize=16)

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from taskapi.db.statements import fetch_first
 from taskapi.lists.answers import name_taken
 from taskapi.lists.models import LISTS, MOVED_LIST_COLUMNS, PUBLIC_LIST_COLUMNS, TRASHED_LISTS
+from taskapi.tasks import trashing
 from taskapi.tasks.etags import Condition
 from taskapi.tasks.models import MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
 
@@ -58,14 +59,8 @@ def update(columns: tuple[str, ...], guarded: bool) -> sa.Update:
 
 # Deleting a list: its tasks to the trash, marked as deleted with it, then the list itself (the tasks first: they
 # refer to it). Each a move in one statement, as for a task (taskapi/tasks/trashing.py).
-_GONE_TASKS = (
-    sa.delete(TASKS)
-    .where(TASKS.c.user_id == OWNER, TASKS.c.list_id == LIST_ID)
-    .returning(*(TASKS.c[name] for name in MOVED_COLUMNS))
-    .cte("gone")
-)
-TRASH_TASKS = sa.insert(TRASHED_TASKS).from_select(
-    [*MOVED_COLUMNS, "deleted_with_list"], sa.select(*_GONE_TASKS.c, sa.true())
+TRASH_TASKS = trashing.moving_to_trash(
+    sa.delete(TASKS).where(TASKS.c.user_id == OWNER, TASKS.c.list_id == LIST_ID), with_list=True
 )
 
 
@@ -114,7 +109,7 @@ _BACK_TASKS = (
     .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
     .cte("back_tasks")
 )
-RESTORE_TASKS = sa.insert(TASKS).from_select(MOVED_COLUMNS, sa.select(*_BACK_TASKS.c))
+RESTORE_TASKS = sa.insert(TASKS).from_select(MOVED_COLUMNS, trashing.back_as_it_was(_BACK_TASKS))
 
 
 async def write(session: AsyncSession, statement, params: dict, name: str | None = None):

@@ -14,13 +14,13 @@ from taskapi.db.session import statement
 from taskapi.http.problems import Problem
 from taskapi.lists.models import PUBLIC_LIST_FIELDS
 from taskapi.tasks.cursors import CursorCodec
-from taskapi.tasks.models import PUBLIC_FIELDS
+from taskapi.tasks.models import ANSWER_COLUMNS
 
 _HEAD = """
 SELECT COALESCE(max(change_seq), 0) AS head, COALESCE(max(forgotten_seq), 0) AS forgotten
 FROM task_counts WHERE user_id = :user_id
 """
-_TASK = ", ".join(f"t.{name}" for name in PUBLIC_FIELDS)
+_TASK = ", ".join(f"t.{name}" for name in ANSWER_COLUMNS)
 # A list's columns, named apart from the task's (a task has a `list_id` too).
 LIST_PREFIX = "the_list_"
 _LIST = ", ".join(f"l.{name} AS {LIST_PREFIX}{name}" for name in PUBLIC_LIST_FIELDS)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
-from taskapi.db.statements import fetch_first
+from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import Problem
 from taskapi.tasks import store, trashing
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
@@ -63,11 +63,13 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
     # Under the user's lock, where the task goes back cannot change before it is there.
     async with transaction() as session:
         await session.exec(store.LOCK_USER, params={"owner_id": user_id})
-        place = (await session.exec(trashing.PLACE, params=params)).scalar()
-        if place is not None:
-            row = await fetch_first(session, trashing.RESTORE[place], params)
+        where = (await session.exec(trashing.PLACE, params=params)).first()
+        if where is not None and where.parent_trashed:
+            raise _parent_in_trash(user_id, where.parent_id)
+        if where is not None:
+            row = await fetch_first(session, trashing.RESTORE[where.place], params)
             if row is not None:
-                return task_response(row)
+                return task_response(await _with_subtasks(session, row, where, params))
         found = await trashing.whose(session, task_id)
         if found is None:
             raise _not_found(task_id)
@@ -77,6 +79,27 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
             # Already restored (an Undo pressed twice): the same answer as the first time.
             return task_response((await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().one())
         raise over_quota(quota)
+
+
+async def _with_subtasks(session, row, trashed, params: dict):
+    """Bring back the subtasks deleted with the task `row` (just restored from `trashed`), within the quota."""
+    back = await fetch_all(session, trashing.RESTORE_SUBTASKS, params)
+    if not back:
+        return row
+    if (await session.exec(trashing.LIVE_COUNT, params=params)).scalar_one() > params["quota"]:
+        raise over_quota(params["quota"])
+    if len(back) != trashed.subtasks_total:  # one of them was destroyed meanwhile: a task it never was
+        return await fetch_first(session, store.READ, params)
+    # Counting its subtasks back bumped its version: it is the task it was, and keeps the ETag it had.
+    return await fetch_first(session, trashing.AT_VERSION, {**params, "version": trashed.version})
+
+
+def _parent_in_trash(user_id: str, parent_id: uuid.UUID) -> Problem:
+    return Problem(
+        409,
+        f"Its parent task {parent_id} is in your trash: restore it first (POST /{user_id}/trash/{parent_id}/restore).",
+        kind="parent-in-trash",
+    )
 
 
 async def destroy_task(user_id: str, id_: str, user: str) -> Response:

@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from connexion import request
+from taskapi.http.operation_headers import header as operation_header
 
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 # On every answer that carries a user's tasks or counts: a browser may keep it but must revalidate (with the
@@ -39,5 +39,5 @@ class Condition:
 
 def if_match() -> Condition | None:
     """The request's If-Match, if it sent one."""
-    header = request.headers.get("if-match")
+    header = operation_header("if-match")
     return Condition(header) if header is not None else None

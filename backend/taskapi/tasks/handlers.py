@@ -10,12 +10,18 @@ from starlette.responses import Response
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
 from taskapi.db.statements import fetch_all, fetch_first
-from taskapi.http.problems import invalid
-from taskapi.tasks import idempotency, recurrence, series, store, tags, trashing
+from taskapi.http.operation_headers import header as operation_header
+from taskapi.http.problems import field_error, invalid
+from taskapi.tasks import idempotency, recurrence, series, store, subtasks, tags, trashing
 from taskapi.tasks.answers import absent, over_quota, private_json, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag, if_match
 from taskapi.tasks.listing import TaskListing
 from taskapi.tasks.models import TaskCreate, TaskUpdate, public_task, to_json
+
+# What an answer remembered for an Idempotency-Key keeps besides the task's public fields; the defaults for the
+# answers remembered before subtasks existed (kept 24 hours).
+_REMEMBERED = ("version", "subtasks_open", "subtasks_total")
+_BEFORE_SUBTASKS = {"parent_id": None, "subtasks_open": 0, "subtasks_total": 0}
 
 
 def _created(user_id: str, row) -> Response:
@@ -40,8 +46,8 @@ async def _change(
         fast = change if "recurrence" in values else store.unless_recurring(change)
         async with statement() as session:
             row = await store.write(session, fast, params)
-        if row is not None:
-            return task_response(row)
+            if row is not None:
+                return task_response(await _after_cascade(session, row))
     # Completing a recurring task may continue its series: two more statements, which must commit with this one.
     # Moving to another list reads the top of that list, under the user's lock.
     async with transaction() if completing or rule_to_check or moving else statement() as session:
@@ -54,26 +60,38 @@ async def _change(
             recurrence.require_occurrence(rule_to_check, row["series_start"])
         if completing:
             row = await series.continue_series(session, row, request.state.settings.max_tasks_per_user)
-    return task_response(row)
+        return task_response(await _after_cascade(session, row))
+
+
+async def _after_cascade(session, row):
+    """The task as its write left it: completing a parent completed its open subtasks, whose counting changed
+    the parent again after the statement had answered (migration 0014). Read it once more then."""
+    if row["completed"] and row["subtasks_open"] > 0:
+        return await fetch_first(session, store.READ, {"task_id": row["id"], "owner_id": row["user_id"]})
+    return row
 
 
 async def create_task(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     new = TaskCreate.from_body(body)
+    if new.parent_id is not None and "list_id" in body:
+        raise invalid([field_error("body", "list_id", "must be left out for a subtask: it is in its parent's list")])
     if new.recurrence is not None and new.due_at is not None:
         recurrence.require_occurrence(recurrence.parse(new.recurrence), new.due_at)
-    key = request.headers.get("idempotency-key")
+    key = operation_header("idempotency-key")
     # A new series starts at this task, its first occurrence.
     values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
     values.update(new.model_dump())
-    insert = store.insert(tuple(values), new.completed, new.list_id is not None)
+    columns = (*values, "position") if new.parent_id is not None else tuple(values)
+    insert = store.insert(columns, new.completed, new.list_id is not None)
     quota = request.state.settings.max_tasks_per_user
     # A plain create is one statement; remembering its key, or starting a series already done, adds more. So
     # does a create whose place (the top of its list) a concurrent create took: again, under the user's lock.
-    several = key is not None or (new.completed and new.recurrence is not None)
+    # A subtask's place is read first (last among its parent's), under the user's lock.
+    several = key is not None or (new.completed and new.recurrence is not None) or new.parent_id is not None
     try:
         return await _create(user_id, key, body, insert, {**values, "quota": quota}, several)
-    except store.PositionTaken:
+    except store.Raced:
         return await _create(user_id, key, body, insert, {**values, "quota": quota}, True)
 
 
@@ -82,15 +100,17 @@ async def _create(user_id: str, key: str | None, body: dict, insert, params: dic
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
-                return _created(user_id, replay)
+                return _created(user_id, {**_BEFORE_SUBTASKS, **replay})
         if several:
             await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        if params["parent_id"] is not None:
+            params["position"] = await subtasks.last_place(session, user_id, params["parent_id"])
         row = await store.write(session, insert, params)
         if row is None:
             raise over_quota(params["quota"])
         row = await series.continue_series(session, row, params["quota"])
         if key is not None:
-            answer = {**orjson.loads(to_json(public_task(row))), "version": row["version"]}
+            answer = {**orjson.loads(to_json(public_task(row))), **{name: row[name] for name in _REMEMBERED}}
             await idempotency.remember(session, user_id, key, answer)
     return _created(user_id, row)
 
@@ -110,6 +130,7 @@ async def list_tasks(
     remind_before: str | None = None,
     remind_after: str | None = None,
     list_id: str | None = None,
+    parent_id: str | None = None,
 ) -> Response:
     require_owner(user_id, user)
     wanted, errors = tags.normalise(tag or [], "query", "tag")
@@ -128,6 +149,7 @@ async def list_tasks(
         remind_before=remind_before,
         remind_after=remind_after,
         list_id=list_id,
+        parent_id=parent_id,
     )
     codec = request.state.cursors
     query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
@@ -187,8 +209,19 @@ async def delete_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_uuid, condition = uuid.UUID(id_), if_match()
     params = {"task_id": task_uuid, "owner_id": user_id}
-    move = trashing.moving_to_trash(store.guarded(store.DELETE, params, task_uuid, condition))
+    guarded = condition is not None and not condition.any
+    if guarded:
+        params["if_match_versions"] = condition.versions_of(task_uuid)
+    # The task and its subtasks; again if a subtask was added meanwhile (taskapi/tasks/store.py: Raced).
+    move = trashing.moving_to_trash(store.delete(guarded))
     async with statement() as session:
-        if await fetch_first(session, move, params) is None:
+        for attempt in range(3):
+            try:
+                moved = await store.write(session, move, params)
+                break
+            except store.Raced:
+                if attempt == 2:
+                    raise
+        if moved is None:
             raise await absent(session, user_id, task_uuid)
     return Response(status_code=204)

@@ -22,12 +22,11 @@ SORT_KEYS: dict[str, sa.ColumnElement] = {
     "title": TASKS.c.title,
     "due": DUE_SORT_KEY,
     "remind": REMIND_SORT_KEY,
-    # Manual order (taskapi/lists/positions.py), served by the unique (user_id, list_id, position) index within a
-    # list or the Inbox, and by (user_id, position, id) across them.
+    # Manual order (taskapi/lists/positions.py), served by (user_id, list_id, position, id) within a list or the
+    # Inbox (a top-level task and a subtask may share a position: their siblings differ), by (user_id, position,
+    # id) across them, and by (parent_id, position) for one task's subtasks.
     "position": TASKS.c.position,
 }
-# Within one list no two tasks share a position: the key alone orders them, as its index does.
-_LIST_FILTERS = {"list_id", "inbox"}
 # Where descending order needs a key of its own (tasks without a reminder still last).
 DESCENDING_SORT_KEYS = {"remind": REMIND_DESC_SORT_KEY}
 # The expression the tag index holds (migration 0004): each tag prefixed with its owner, "alice/work".
@@ -68,7 +67,10 @@ def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
         conditions.append(TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid))
     if "inbox" in filters:
         conditions.append(TASKS.c.list_id.is_(None))
-    unique_key = name == "position" and bool(filters & _LIST_FILTERS)
+    if "parent_id" in filters:
+        conditions.append(TASKS.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))
+    if "top_level" in filters:
+        conditions.append(TASKS.c.parent_id.is_(None))
     for name, column, comparison in _TIME_FILTERS:
         if name in filters:
             conditions.append(column.op(comparison)(sa.bindparam(name, type_=sa.DateTime(timezone=True))))
@@ -79,16 +81,11 @@ def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
             sa.literal_column("'simple'::regconfig"), sa.bindparam("q", type_=sa.String)
         )
         conditions.append(TASKS.c.search.op("@@")(query))
-    if after and unique_key:
-        conditions.append(key > sa.bindparam("after_key", type_=key.type))
-    elif after:
+    if after:
         row = sa.tuple_(key, TASKS.c.id)
         last = sa.tuple_(sa.bindparam("after_key", type_=key.type), sa.bindparam("after_id", type_=sa.Uuid))
         conditions.append(row < last if descending else row > last)
-    if unique_key:
-        order = [key.asc()]
-    else:
-        order = [key.desc(), TASKS.c.id.desc()] if descending else [key.asc(), TASKS.c.id.asc()]
+    order = [key.desc(), TASKS.c.id.desc()] if descending else [key.asc(), TASKS.c.id.asc()]
     return (
         sa.select(*PUBLIC_COLUMNS, key.label("sort_key"))
         .where(*conditions)
@@ -111,6 +108,7 @@ class TaskListing:
     remind_before: str | None = None
     remind_after: str | None = None
     list_id: str | None = None  # a list's id, or "inbox"
+    parent_id: str | None = None  # a task's id, or "none" (top-level tasks only)
 
     @property
     def scope(self) -> str:
@@ -127,6 +125,7 @@ class TaskListing:
             self.remind_before,
             self.remind_after,
             self.list_id,
+            *([self.parent_id] if self.parent_id else []),
         ]
         return hashlib.sha256(json.dumps(query).encode()).hexdigest()[:24]
 
@@ -147,6 +146,8 @@ class TaskListing:
             params["q"] = self.q
         if self.list_id not in (None, "inbox"):
             params["list_id"] = uuid.UUID(self.list_id)
+        if self.parent_id not in (None, "none"):
+            params["parent_id"] = uuid.UUID(self.parent_id)
         if after is not None:
             key, task_id = after
             params["after_key"] = key if self.sort.lstrip("-") in ("title", "position") else datetime.fromisoformat(key)
@@ -154,6 +155,8 @@ class TaskListing:
         filters = frozenset(params) - {"user_id", "page_size", "after_key", "after_id"}
         if self.list_id == "inbox":
             filters |= {"inbox"}
+        if self.parent_id == "none":
+            filters |= {"top_level"}
         return _statement(self.sort, filters, after is not None), params
 
     @staticmethod

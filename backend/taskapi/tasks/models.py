@@ -16,6 +16,8 @@ from taskapi.tasks import recurrence, tags
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
 USER_ID_MAX = 128
+# A task's subtasks at most (migration 0014: ck_tasks_subtasks_max).
+SUBTASKS_MAX = 100
 Priority = Literal["low", "medium", "high"]
 # Undated tasks sort after every dated one; the same expression is indexed (migration 0002).
 DUE_NEVER = datetime(9999, 12, 31, tzinfo=UTC)
@@ -78,6 +80,11 @@ class Task(SQLModel, table=True):
     # The user's list it is in (taskapi/lists), null for the Inbox; its place among that list's tasks.
     list_id: uuid.UUID | None = Field(default=None)
     position: str = Field(sa_type=POSITION_TYPE, nullable=False)
+    # The task this one is a step of (one level: migration 0014), null for a top-level task; a top-level task's
+    # number of subtasks, and of open ones, kept by triggers.
+    parent_id: uuid.UUID | None = Field(default=None)
+    subtasks_open: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": sa.text("0")})
+    subtasks_total: int = Field(default=0, nullable=False, sa_column_kwargs={"server_default": sa.text("0")})
     # {"rule": RRULE, "timezone": IANA zone}; the series' first occurrence is `series_start`.
     recurrence: dict | None = Field(default=None, sa_column=sa.Column(postgresql.JSONB(none_as_null=True)))
     series_start: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
@@ -191,6 +198,7 @@ class TaskCreate(_Normalised):
     remind_at: datetime | None = None
     recurrence: dict | None = None
     list_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
 
 
 class TaskUpdate(_Normalised):
@@ -223,15 +231,19 @@ PUBLIC_FIELDS = (
     "next_occurrence_id",
     "list_id",
     "position",
+    "parent_id",
     "created_at",
     "updated_at",
 )
+# What a row needs to make that answer: its subtasks' counts too.
+ANSWER_COLUMNS = (*PUBLIC_FIELDS, "subtasks_open", "subtasks_total")
 _INSTANTS = ("completed_at", "due_at", "remind_at", "created_at", "updated_at")
 
 
 def public_task(row) -> dict:
     """The task's public fields, every instant in UTC (the database answers in its session's time zone)."""
     task = {name: row[name] for name in PUBLIC_FIELDS}
+    task["subtasks"] = {"open": row["subtasks_open"], "total": row["subtasks_total"]}
     for name in _INSTANTS:
         value = task[name]
         if isinstance(value, datetime) and value.utcoffset():
@@ -253,7 +265,7 @@ TASK_COUNTS = TaskCount.__table__
 def _public_columns(table: sa.Table) -> list:
     return [
         sa.type_coerce(table.c.tags, sa.types.NullType()).label("tags") if name == "tags" else table.c[name]
-        for name in PUBLIC_FIELDS
+        for name in ANSWER_COLUMNS
     ]
 
 
@@ -264,6 +276,8 @@ CHANGED_COLUMNS = [*PUBLIC_COLUMNS, TASKS.c.series_start]
 # A deleted task, exactly as it was, until it is restored or destroyed (migration 0007): every column of `tasks`
 # but the search document, and when it was deleted.
 MOVED_COLUMNS = [column.name for column in TASKS.columns if column.name != "search"]
+# A task coming back from the trash starts with no subtasks counted: its subtasks' coming back counts them.
+UNCOUNTED = {"subtasks_open": sa.literal(0), "subtasks_total": sa.literal(0)}
 
 
 def trash_table(name: str, source: sa.Table, columns: list[str], *more) -> sa.Table:
@@ -285,6 +299,8 @@ TRASHED_TASKS = trash_table(
     sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     # Deleted as part of its list: restoring the list brings it back (migration 0012).
     sa.Column("deleted_with_list", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Deleted as a subtask of a task deleted with it: restoring that task brings it back (migration 0014).
+    sa.Column("deleted_with_parent", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_trashed_tasks_user_id_deleted_at_id", "user_id", sa.text("deleted_at DESC"), sa.text("id DESC")),
     sa.Index("ix_trashed_tasks_deleted_at", "deleted_at"),
     sa.Index("ix_trashed_tasks_user_id_change_seq", "user_id", "change_seq"),

@@ -5,7 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.tasks import recurrence, store
+from taskapi.tasks import recurrence, store, subtasks
 from taskapi.tasks.answers import over_quota
 from taskapi.tasks.models import CHANGED_COLUMNS, DUE_NEVER, TASKS
 
@@ -26,8 +26,8 @@ async def continue_series(session: AsyncSession, row, quota: int):
 
     Concurrent completions wait on the row lock the completing UPDATE took; they then read the row as the
     first one left it, with `next_occurrence_id` set, and create nothing. The next occurrence is a task like any
-    other (first in its list): at the quota it is refused, and with it the whole change (a 409), so that
-    completing each new occurrence cannot grow an account without bound.
+    other (first in its list), with open copies of the task's subtasks: at the quota it is refused, and with it
+    the whole change (a 409), so that completing each new occurrence cannot grow an account without bound.
     """
     if not row["completed"] or row["recurrence"] is None or row["next_occurrence_id"] is not None:
         return row
@@ -46,7 +46,7 @@ async def continue_series(session: AsyncSession, row, quota: int):
     }
     insert = store.insert(tuple(values), False, row["list_id"] is not None)
     following = await store.write(session, insert, {**values, "quota": quota})
-    if following is None:
+    if following is None or not await subtasks.copy_to(session, row, following, quota):
         raise over_quota(quota)
     linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])
     return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()

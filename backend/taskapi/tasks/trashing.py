@@ -15,6 +15,7 @@ from taskapi.tasks.models import (
     TASK_COUNTS,
     TASKS,
     TRASHED_TASKS,
+    UNCOUNTED,
 )
 
 _THIS_TRASHED_TASK = (
@@ -24,11 +25,16 @@ _THIS_TRASHED_TASK = (
 
 
 @functools.lru_cache(maxsize=16)
-def moving_to_trash(delete: sa.Delete) -> sa.Insert:
+def moving_to_trash(delete: sa.Delete, with_list: bool = False) -> sa.Insert:
     """The DELETE of live tasks made a move: in one statement, each row it deletes goes into the trash as it was
-    (a data-modifying CTE), so a task is never in both places, nor in neither."""
+    (a data-modifying CTE), so a task is never in both places, nor in neither. A subtask whose parent goes with it
+    is marked so (restoring the parent brings it back), and every task when its list is deleted (`with_list`)."""
     gone = delete.returning(*(TASKS.c[name] for name in MOVED_COLUMNS)).cte("gone")
-    return sa.insert(TRASHED_TASKS).from_select(MOVED_COLUMNS, sa.select(*gone.c)).returning(TRASHED_TASKS.c.id)
+    parents = gone.alias("parents")
+    with_parent = sa.exists(sa.select(parents.c.id).where(parents.c.id == gone.c.parent_id))
+    trashed = sa.select(*gone.c, with_parent, sa.literal(with_list))
+    columns = [*MOVED_COLUMNS, "deleted_with_parent", "deleted_with_list"]
+    return sa.insert(TRASHED_TASKS).from_select(columns, trashed).returning(TRASHED_TASKS.c.id)
 
 
 # Back from the trash, in one statement, while the user holds fewer live tasks than the quota: the condition is
@@ -51,23 +57,52 @@ def _restoring(place: str) -> sa.Insert:
         "top": {"position": store.top_of(True, sa.bindparam("owner_id"), back.c.list_id)},
         "inbox": {"list_id": sa.null(), "position": store.top_of(False, sa.bindparam("owner_id"), None)},
     }[place]
+    return sa.insert(TASKS).from_select(MOVED_COLUMNS, back_as_it_was(back, overrides)).returning(*CHANGED_COLUMNS)
+
+
+def back_as_it_was(back: sa.CTE, overrides: dict | None = None) -> sa.Select:
+    """Rows coming back from the trash (a CTE of trashed rows), as tasks: parents before their subtasks, which
+    look their parent up (migration 0014), and none with its subtasks counted yet (their coming back counts
+    them)."""
+    overrides = {**UNCOUNTED, **(overrides or {})}
     columns = [overrides.get(name, back.c[name]) for name in MOVED_COLUMNS]
-    return sa.insert(TASKS).from_select(MOVED_COLUMNS, sa.select(*columns)).returning(*CHANGED_COLUMNS)
+    return sa.select(*columns).order_by(back.c.parent_id.is_not(None))
 
 
 RESTORE = {place: _restoring(place) for place in ("back", "top", "inbox")}
+# A parent's subtasks that went to the trash with it, back with it (the parent first).
+_SUBTASKS_BACK = (
+    sa.delete(TRASHED_TASKS)
+    .where(
+        TRASHED_TASKS.c.user_id == sa.bindparam("owner_id"),
+        TRASHED_TASKS.c.parent_id == sa.bindparam("task_id", type_=sa.Uuid),
+        TRASHED_TASKS.c.deleted_with_parent,
+    )
+    .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
+    .cte("subtasks_back")
+)
+RESTORE_SUBTASKS = sa.insert(TASKS).from_select(MOVED_COLUMNS, back_as_it_was(_SUBTASKS_BACK)).returning(TASKS.c.id)
 # Where a trashed task can go back: its position, unless a task holds it now (then first in its list, or in the
 # Inbox); its list, unless deleted since (then first in the Inbox).
 PLACE = sa.text("""
 SELECT CASE
   WHEN t.list_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_lists l WHERE l.id = t.list_id) THEN 'inbox'
   WHEN NOT EXISTS (SELECT 1 FROM tasks s WHERE s.user_id = t.user_id AND s.list_id IS NOT DISTINCT FROM t.list_id
-                   AND s.position = t.position) THEN 'back'
+                   AND s.parent_id IS NOT DISTINCT FROM t.parent_id AND s.position = t.position) THEN 'back'
   WHEN t.list_id IS NULL THEN 'inbox'
-  ELSE 'top' END AS place
+  ELSE 'top' END AS place,
+  t.version, t.subtasks_total, t.parent_id,
+  EXISTS (SELECT 1 FROM trashed_tasks p WHERE p.id = t.parent_id) AS parent_trashed
 FROM trashed_tasks t WHERE t.id = :task_id AND t.user_id = :owner_id
 """)
 LIVE = sa.select(*CHANGED_COLUMNS).where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid))
+LIVE_COUNT = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == sa.bindparam("owner_id"))
+AT_VERSION = (
+    sa.update(TASKS)
+    .where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid))
+    .values(version=sa.bindparam("version"))
+    .returning(*CHANGED_COLUMNS)
+)
 _WHOSE = sa.union_all(
     sa.select(TASKS.c.user_id, sa.literal(False).label("trashed"), TASKS.c.version).where(
         TASKS.c.id == sa.bindparam("task_id")
@@ -92,5 +127,23 @@ def destroying(delete: sa.Delete) -> sa.Insert:
     return sa.insert(DESTROYED_TASKS).from_select(kept, sa.select(*gone.c))
 
 
-DESTROY = destroying(sa.delete(TRASHED_TASKS).where(*_THIS_TRASHED_TASK)).returning(DESTROYED_TASKS.c.id)
+# A task destroyed takes its trashed subtasks along: they could never come back without it.
+_TRASHED_PARENT = TRASHED_TASKS.alias("trashed_parent")
+DESTROY = destroying(
+    sa.delete(TRASHED_TASKS).where(
+        TRASHED_TASKS.c.user_id == sa.bindparam("owner_id"),
+        sa.or_(
+            TRASHED_TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid),
+            sa.and_(
+                TRASHED_TASKS.c.parent_id == sa.bindparam("task_id", type_=sa.Uuid),
+                sa.exists(
+                    sa.select(_TRASHED_PARENT.c.id).where(
+                        _TRASHED_PARENT.c.id == sa.bindparam("task_id", type_=sa.Uuid),
+                        _TRASHED_PARENT.c.user_id == sa.bindparam("owner_id"),
+                    )
+                ),
+            ),
+        ),
+    )
+).returning(DESTROYED_TASKS.c.id)
 EMPTY = destroying(sa.delete(TRASHED_TASKS).where(TRASHED_TASKS.c.user_id == sa.bindparam("owner_id")))

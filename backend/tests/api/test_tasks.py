@@ -19,6 +19,8 @@ TASK_FIELDS = {
     "next_occurrence_id",
     "list_id",
     "position",
+    "parent_id",
+    "subtasks",
     "created_at",
     "updated_at",
 }

@@ -269,4 +269,5 @@ def test_the_trash_holds_every_column_of_a_task(db):
     assert columns("trashed_tasks") == (columns("tasks") - {("search", "tsvector")}) | {
         ("deleted_at", "timestamp with time zone"),
         ("deleted_with_list", "boolean"),
+        ("deleted_with_parent", "boolean"),
     }

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { createTaskClient, subscribeToChanges, type LiveEvent, type Problem, type TaskClient } from "../src/index.ts";
+import {
+  createTaskClient,
+  subscribeToChanges,
+  type BatchOperation,
+  type LiveEvent,
+  type Problem,
+  type TaskClient,
+} from "../src/index.ts";
 import { impostor, signUp, startBetterAuth, type Auth } from "./better-auth.ts";
 import { startTaskApi } from "./task-api.ts";
 
@@ -181,6 +188,43 @@ describe("two clients of one user, kept in sync", () => {
     assert.equal(trash.data?.items[0]?.task.id, made.data.id, "the most recently deleted comes first");
     const restored = await alice.client.POST("/{user_id}/trash/{id}/restore", { params: { path: taskPath } });
     assert.deepEqual(restored.data, made.data);
+  });
+
+  test("subtasks and an offline queue: one batch makes a task with steps, ticks one, and is applied once", async () => {
+    const path = { user_id: alice.id };
+    const queue: BatchOperation[] = [
+      { op: "create", ref: "trip", body: { title: "Pack for the trip" } },
+      { op: "create", ref: "socks", body: { title: "socks", parent_id: "trip" } },
+      { op: "create", body: { title: "charger", parent_id: "trip" } },
+      { op: "complete", id: "socks", body: { completed: true } },
+      { op: "move", id: "socks", body: { after: null } },
+    ];
+    const headers = { "Idempotency-Key": crypto.randomUUID() };
+    const sent = await alice.client.POST("/{user_id}/batch", { params: { path, header: headers }, body: { operations: queue } });
+    assert.equal(sent.response.status, 200);
+    const trip = sent.data!.results[0]?.task;
+    assert.ok(trip && "subtasks" in trip);
+    assert.deepEqual(trip.subtasks, { open: 1, total: 2 });
+    assert.equal(sent.data!.refs.trip, trip.id);
+    const again = await alice.client.POST("/{user_id}/batch", { params: { path, header: headers }, body: { operations: queue } });
+    assert.deepEqual(again.data, sent.data, "resent after a lost connection: applied once");
+
+    const steps = await alice.client.GET("/{user_id}/tasks", {
+      params: { path, query: { parent_id: trip.id, sort: "position" } },
+    });
+    assert.deepEqual(steps.data?.items.map((task) => [task.title, task.completed]), [["socks", true], ["charger", false]]);
+    const done = await alice.client.PATCH("/{user_id}/tasks/{id}/complete", {
+      params: { path: { user_id: alice.id, id: trip.id } },
+      body: { completed: true },
+    });
+    assert.deepEqual(done.data?.subtasks, { open: 0, total: 2 }, "completing the parent ticks the last step");
+
+    const refused = await alice.client.POST("/{user_id}/batch", {
+      params: { path },
+      body: { operations: [{ op: "create", body: { title: "fine" } }, { op: "create", body: { title: "" } }] },
+    });
+    assertProblem(refused.error as Problem, 400, "validation-error");
+    assert.equal((refused.error as Problem).operation, 1);
   });
 
   test("lists and manual order: make Work and Home, move tasks, delete Home and undo it", async () => {

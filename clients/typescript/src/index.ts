@@ -21,6 +21,21 @@ export type List = components["schemas"]["List"];
 export type ListCreate = components["schemas"]["ListCreate"];
 export type ListUpdate = components["schemas"]["ListUpdate"];
 export type TaskMove = components["schemas"]["TaskMove"];
+export type TaskCompletion = components["schemas"]["TaskCompletion"];
+export type BatchResult = components["schemas"]["BatchResult"];
+/** A task id, or the `ref` an earlier create of the same batch gave its new task. */
+type TaskRef = string;
+/**
+ * One operation of `POST /{user_id}/batch`, typed by `op`: each takes the body its single operation takes, where
+ * `parent_id` and `after` (like `id`) may be a ref. The contract can only say "an object" for a body that may
+ * hold refs; this says which.
+ */
+export type BatchOperation =
+  | { op: "create"; ref?: string; body: Omit<TaskCreate, "parent_id"> & { parent_id?: TaskRef | null } }
+  | { op: "update"; id: TaskRef; if_match?: string; body: TaskUpdate }
+  | { op: "complete"; id: TaskRef; if_match?: string; body?: TaskCompletion }
+  | { op: "delete" | "restore"; id: TaskRef; if_match?: string }
+  | { op: "move"; id: TaskRef; if_match?: string; body: Omit<TaskMove, "after"> & { after: TaskRef | null } };
 /** Every non-2xx answer: RFC 9457 problem+json. Branch on `type`, show `detail`. */
 export type Problem = components["schemas"]["Problem"];
 export type TaskClient = Client<paths>;

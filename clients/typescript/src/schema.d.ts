@@ -214,7 +214,9 @@ export interface paths {
         /**
          * Move a task (manual order, or to another list)
          * @description Puts the task right after the task `after` (`null`: first), in the list `list_id` names (`null`:
-         *     the Inbox; left out: the list it is in). `after` must be a task of that list. Only this task
+         *     the Inbox; left out: the list it is in). `after` must be a top-level task of that list. A subtask
+         *     moves among its parent's subtasks (`after`: one of them), and stays in its parent's list (a `list_id`
+         *     naming another is a `400`); moving a parent to another list takes its subtasks along. Only this task
          *     changes: it gets a new `position` between its new neighbours', and a new `ETag`. `If-Match` works
          *     as for `PUT`. Two moves "after the same task" at once both land there, one after the other.
          */
@@ -511,8 +513,63 @@ export interface paths {
          * @description Brings the task back from the trash exactly as it was: same `id`, fields, timestamps and
          *     `ETag`. Restoring a task that is already back answers the same (an Undo pressed twice).
          *     A restore that would take the account over `MAX_TASKS_PER_USER` live tasks is a `409`.
+         *     Restoring a task brings back the subtasks deleted with it; restoring a subtask whose parent is in
+         *     the trash is a `409` (`parent-in-trash`): restore the parent first.
          */
         post: operations["restoreTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply several task operations at once, all or nothing
+         * @description Applies 1 to 100 operations on the user's tasks, in order, in one transaction: an offline client's
+         *     queue sent as one request. Each operation is `{"op", "id"?, "ref"?, "if_match"?, "body"?}`:
+         *
+         *     | `op` | `id` | `body`: what the single operation takes |
+         *     |---|---|---|
+         *     | `create` | (none; `ref` names the new task) | `TaskCreate` (`POST /{user_id}/tasks`) |
+         *     | `update` | the task | `TaskUpdate` (`PUT …/tasks/{id}`) |
+         *     | `complete` | the task | `TaskCompletion`, or none to toggle (`PATCH …/complete`) |
+         *     | `delete` | the task | none (`DELETE …/tasks/{id}`) |
+         *     | `restore` | the task | none (`POST …/trash/{id}/restore`) |
+         *     | `move` | the task | `TaskMove` (`POST …/tasks/{id}/move`) |
+         *
+         *     **Refs.** A create's `ref` (a name of the client's own, such as its temporary id) stands for the
+         *     new task's id in every later operation: as its `id`, and as `parent_id` or `after` in a body. The
+         *     answer's `refs` maps each ref to the id it became.
+         *
+         *     **All or nothing.** Every rule of the single operations holds (ownership, validation, quotas,
+         *     `if_match` as an `If-Match`, recurring tasks' next occurrences). If one operation is refused,
+         *     nothing is applied and the answer is that operation's problem, with its own status and type, and
+         *     `operation`, its index (from 0); fields in `errors` are named from the request's root
+         *     (`operations.16.body.title`). Otherwise `200`, with one result per operation, in order: its status
+         *     (as the single operation would answer) and its task as the whole batch left it, with that task's
+         *     `ETag` (`null` for a task a later operation deleted, which keeps its operation's answer).
+         *
+         *     **Safe retries.** With an `Idempotency-Key`, a batch resent after a lost connection is applied
+         *     once: the retry gets the first answer. **Rate limits** count a batch as its number of operations
+         *     (one that goes beyond what is left is let through, and the next requests wait). The change feed has
+         *     one change per task, in order; live events carry the batch as one event.
+         */
+        post: operations["applyBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -693,7 +750,8 @@ export interface components {
         /**
          * @description Read-only. The place among its siblings (a list's tasks; a user's lists), as an opaque string:
          *     compare positions byte-wise (not with a locale's collation) to sort, or ask for `sort=position`.
-         *     At most 64 characters. Set by `POST …/move`; a new task goes first, a new list last.
+         *     At most 64 characters. Set by `POST …/move`; a new task goes first, a new subtask and a new list
+         *     last. A subtask's siblings are its parent's subtasks; a top-level task's, its list's top-level tasks.
          * @example a0
          */
         Position: string;
@@ -761,6 +819,43 @@ export interface components {
              */
             after: string | null;
         };
+        /** @description The operations, applied in order, all or nothing. */
+        BatchRequest: {
+            operations: components["schemas"]["BatchOperation"][];
+        };
+        /** @description One operation of a batch (see `POST /{user_id}/batch`). */
+        BatchOperation: {
+            /** @enum {string} */
+            op: "create" | "update" | "complete" | "delete" | "restore" | "move";
+            /** @description The task (its id, or the `ref` of an earlier create); left out of a create. */
+            id?: string;
+            /** @description A create's name for its new task, for later operations of the batch. */
+            ref?: string;
+            /** @description The operation's `If-Match` (an ETag, or `*`). */
+            if_match?: string;
+            /**
+             * @description What the single operation takes (`TaskCreate`, `TaskUpdate`, `TaskCompletion`, `TaskMove`), where
+             *     `parent_id` and `after` may be refs; left out of a delete and a restore.
+             */
+            body?: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description One result per operation, in order, and the ids the refs became. */
+        BatchResult: {
+            results: {
+                /** @description What the single operation answered (`201` created, `200`, `204` deleted). */
+                status: number;
+                /** @description The task, as the whole batch left it; `null` for a delete. */
+                task: components["schemas"]["Task"] | components["schemas"]["NoTask"];
+                /** @description That task's `ETag`, for a later `If-Match`; `null` with no live task. */
+                etag: string | null;
+            }[];
+            /** @description Each create's `ref`, and the id of the task it made. */
+            refs: {
+                [key: string]: string;
+            };
+        };
         /** @description A new task. Only `title` is required. */
         TaskCreate: {
             title: components["schemas"]["Title"];
@@ -778,6 +873,15 @@ export interface components {
             remind_at?: components["schemas"]["RemindAt"];
             recurrence?: components["schemas"]["Recurrence"];
             list_id?: components["schemas"]["ListRef"];
+            /**
+             * Format: uuid
+             * @description Makes the task a subtask (a step) of this task of yours, last among its subtasks and in its list
+             *     (leave `list_id` out). One level: the parent cannot be a subtask itself; a subtask cannot recur;
+             *     a task holds at most 100 subtasks (then a `409`, `subtask-quota-exceeded`). A task that is not
+             *     yours, or is in the trash, is a `400`.
+             * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
+             */
+            parent_id?: string | null;
         };
         /** @description The fields to change; fields left out keep their values. At least one field. */
         TaskUpdate: {
@@ -839,10 +943,24 @@ export interface components {
             next_occurrence_id: string | null;
             /**
              * Format: uuid
-             * @description The list the task is in; `null` for the Inbox.
+             * @description The list the task is in; `null` for the Inbox. A subtask's is always its parent's.
              */
             list_id: string | null;
             position: components["schemas"]["Position"];
+            /**
+             * Format: uuid
+             * @description The task this one is a subtask of; `null` for a top-level task. Set when the subtask is created.
+             *     Completing a parent completes its open subtasks; reopening a subtask (or adding an open one)
+             *     reopens its completed parent; deleting a parent takes its subtasks to the trash, and restoring it
+             *     brings back exactly those; completing a recurring parent gives its next occurrence open copies
+             *     of its subtasks.
+             */
+            parent_id: string | null;
+            /** @description A task's subtasks, counted (0 and 0 for a subtask, or a task without any). */
+            subtasks: {
+                open: number;
+                total: number;
+            };
             /**
              * Format: date-time
              * @description RFC 3339, UTC.
@@ -946,7 +1064,7 @@ export interface components {
              *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:list-quota-exceeded" | "urn:taskapi:problem:list-name-taken" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:list-quota-exceeded" | "urn:taskapi:problem:list-name-taken" | "urn:taskapi:problem:subtask-quota-exceeded" | "urn:taskapi:problem:parent-in-trash" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -955,11 +1073,13 @@ export interface components {
             detail: string;
             /** @description This request's id, also in the `X-Request-ID` header; quote it when reporting an issue. */
             request_id?: string;
+            /** @description For a refused batch, the index (from 0) of the operation refused; nothing was applied. */
+            operation?: number;
             /** @description For validation failures, one entry per bad field. */
             errors?: components["schemas"]["FieldError"][];
             /**
              * @description For `task-quota-exceeded`, the most live tasks an account may hold; for `list-quota-exceeded`, the
-             *     most lists; for `too-many-event-streams`, the most streams a user may hold open on one worker.
+             *     most lists; for `subtask-quota-exceeded`, the most subtasks a task may hold; for `too-many-event-streams`, the most streams a user may hold open on one worker.
              */
             limit?: number;
         };
@@ -1114,7 +1234,7 @@ export interface components {
         /**
          * @description The account already holds `limit` live tasks, the most it may: a create, or the next occurrence
          *     that completing a recurring task would create, does not fit. Delete some tasks first. Nothing was
-         *     changed.
+         *     changed. `subtask-quota-exceeded`: the parent already holds `limit` (100) subtasks.
          */
         QuotaExceeded: {
             headers: {
@@ -1128,6 +1248,27 @@ export interface components {
                  *       "status": 409,
                  *       "detail": "You already have 10000 tasks, the most an account may hold; delete some before creating more.",
                  *       "limit": 10000
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `task-quota-exceeded`: the task (with its subtasks) does not fit in the account's `limit` of live
+         *     tasks; `parent-in-trash`: the task is a subtask whose parent is in the trash, restore the parent
+         *     first. Nothing was changed.
+         */
+        RestoreConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:parent-in-trash",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "Its parent task 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a is in your trash: restore it first (POST /u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V/trash/5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a/restore)."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -1413,8 +1554,9 @@ export interface operations {
                  * @description The order: `created`, `updated`, `title`, `due` or `remind`, ascending, or descending
                  *     with a leading `-`. Ties are broken by `id`. Tasks without `due_at` come last in `due`
                  *     order and first in `-due`; tasks without `remind_at` come last in both `remind` and
-                 *     `-remind`. `position`: the manual order (`POST …/tasks/{id}/move`), in which a list's tasks
-                 *     never tie; without `list_id`, every list's tasks interleaved by position.
+                 *     `-remind`. `position`: the manual order (`POST …/tasks/{id}/move`), in which siblings (a
+                 *     list's top-level tasks, a task's subtasks) never tie; without `list_id`, every list's tasks
+                 *     interleaved by position.
                  */
                 sort?: "created" | "-created" | "updated" | "-updated" | "title" | "-title" | "due" | "-due" | "remind" | "-remind" | "position";
                 /**
@@ -1461,6 +1603,12 @@ export interface operations {
                  * @example inbox
                  */
                 list_id?: components["parameters"]["ListFilter"];
+                /**
+                 * @description Only the subtasks of this task (its id), or only top-level tasks (`none`). Left out: every task,
+                 *     subtasks included. A task's subtasks in their order: `?parent_id=<id>&sort=position`.
+                 * @example none
+                 */
+                parent_id?: string;
                 /** @description The most tasks on one page. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
@@ -1755,7 +1903,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            409: components["responses"]["QuotaExceeded"];
+            409: components["responses"]["RestoreConflict"];
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2381,6 +2529,99 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["QuotaExceeded"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    applyBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key per user action, so that retrying a create never makes a second task.
+                 * @example 0b6c1f0e-6a4e-4a4a-9a57-3e0f3b2f1c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Every operation was applied. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "status": 201,
+                     *           "etag": "\"5f0c3c3e-4\"",
+                     *           "task": {
+                     *             "id": "5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a",
+                     *             "user_id": "u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V",
+                     *             "title": "Pack for the trip",
+                     *             "description": null,
+                     *             "completed": false,
+                     *             "completed_at": null,
+                     *             "priority": "high",
+                     *             "due_at": null,
+                     *             "tags": [
+                     *               "travel"
+                     *             ],
+                     *             "remind_at": null,
+                     *             "recurrence": null,
+                     *             "next_occurrence_id": null,
+                     *             "list_id": null,
+                     *             "position": "Zz",
+                     *             "parent_id": null,
+                     *             "subtasks": {
+                     *               "open": 1,
+                     *               "total": 2
+                     *             },
+                     *             "created_at": "2026-11-23T09:15:02.481Z",
+                     *             "updated_at": "2026-11-23T09:15:02.481Z"
+                     *           }
+                     *         },
+                     *         {
+                     *           "status": 204,
+                     *           "task": null,
+                     *           "etag": null
+                     *         }
+                     *       ],
+                     *       "refs": {
+                     *         "trip": "5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["QuotaExceeded"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
