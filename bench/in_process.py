@@ -11,6 +11,7 @@ rounds is the figure to compare (the served benchmark drifts by 20-30 % from one
 import argparse
 import asyncio
 import functools
+import json
 import logging.config
 import os
 import sys
@@ -22,6 +23,8 @@ from harness import BACKEND, SECRET, fresh_database
 from load import seed
 
 IN_FLIGHT = 16
+# 100 creates in one POST /batch, as bench/wrk/operations.lua sends it.
+BATCH = json.dumps({"operations": [{"op": "create", "body": {"title": "bench task", "priority": "high"}}] * 100}).encode()
 
 
 def scope(method: str, path: str, query: bytes, user_token: str, body: bytes) -> dict:
@@ -61,6 +64,7 @@ def request(operation: str, users: list, number: int) -> tuple[dict, bytes]:
         ),
         "update": ("PATCH", task, b"", b'{"title": "renamed"}'),
         "complete": ("PATCH", task + "/complete", b"", b""),
+        "batch": ("POST", f"/api/{user_id}/batch", b"", BATCH),
     }[operation]
     return scope(*made[:3], user_token, made[3]), made[3]
 
@@ -121,7 +125,7 @@ async def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "operation", choices=["list", "get", "create", "update", "complete"]
+        "operation", choices=["list", "get", "create", "update", "complete", "batch"]
     )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)

@@ -1,8 +1,8 @@
 """`make bench`: the service under load over loopback with wrk, next to pgbench running the same SQL.
 
-For each operation (create, list of 20, get, update, complete, delete, and a 70/20/10 read/update/create
-mix) and each connection count, wrk drives the service for BENCH_SECONDS, and the CPU time its processes
-used is divided by the requests answered. Two reference stacks (bench/reference) then serve the same list
+For each operation (create, list of 20, get, update, complete, delete, a 70/20/10 read/update/create mix,
+and a batch of 100 creates) and each connection count, wrk drives the service for BENCH_SECONDS, and the CPU
+time its processes used is divided by the requests answered. Two reference stacks (bench/reference) then serve the same list
 at 64 connections: a bare Starlette route and a minimal Connexion app, both over a psycopg pool, which is
 what this design can reach on the machine at hand. pgbench last runs the list and insert statements the
 service sends, on the same database, so service/pgbench is comparable across machines.
@@ -24,7 +24,9 @@ from harness import RESULTS, fresh_database, reference, service, token
 from reference.common import LIST_SQL
 
 HERE = Path(__file__).resolve().parent
-OPERATIONS = os.environ.get("BENCH_OPS", "create,list,get,update,complete,delete,mix").split(",")
+OPERATIONS = os.environ.get("BENCH_OPS", "create,list,get,update,complete,delete,mix,batch").split(",")
+# Operations a `batch` request holds (bench/wrk/operations.lua): 100 creates.
+BATCH_SIZE = 100
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "1,16,64,256").split(",")]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 # The stacks of bench/reference, by the module that serves each; compared at the target's 64 connections.
@@ -170,6 +172,7 @@ def markdown(rows: list[dict], references: list[dict], pgbench: dict) -> str:
     ours = next(
         (row for row in rows if (row["operation"], row["connections"]) == ("list", REFERENCE_CONNECTIONS)), None
     )
+    lines += _batch_table(rows)
     if references and ours:
         lines += [
             "",
@@ -184,6 +187,28 @@ def markdown(rows: list[dict], references: list[dict], pgbench: dict) -> str:
                 f"{ours['rps'] / row['rps']:.0%} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _batch_table(rows: list[dict]) -> list[str]:
+    """100 creates as 100 requests, and as one batch: tasks made per second, and CPU per task."""
+    batches = {row["connections"]: row for row in rows if row["operation"] == "batch"}
+    creates = {row["connections"]: row for row in rows if row["operation"] == "create"}
+    if not batches or not creates:
+        return []
+    lines = [
+        "",
+        f"{BATCH_SIZE} creates, one request each or one `POST /batch` of {BATCH_SIZE}:",
+        "",
+        "| Connections | Tasks/s, one by one | Tasks/s, batched | CPU ms/task, one by one | CPU ms/task, batched |",
+        "|---|---|---|---|---|",
+    ]
+    for connections in sorted(batches.keys() & creates.keys()):
+        one, many = creates[connections], batches[connections]
+        lines.append(
+            f"| {connections} | {one['rps']:,.0f} | {many['rps'] * BATCH_SIZE:,.0f} | {one['cpu_ms']:.2f} | "
+            f"{many['cpu_ms'] / BATCH_SIZE:.3f} |"
+        )
+    return lines
 
 
 def plot(rows: list[dict], path: Path) -> None:

@@ -39,12 +39,18 @@ end
 local function pick() return users[math.random(#users)] end
 local function task_of(user) return user.tasks[math.random(#user.tasks)] end
 
+-- One POST /batch of 100 creates: the same 100 tasks as 100 `create` requests, in one request and transaction.
+local creates = {}
+for n = 1, 100 do creates[n] = '{"op":"create","body":{"title":"bench task","priority":"high"}}' end
+local batch_body = '{"operations":[' .. table.concat(creates, ",") .. ']}'
+
 local actions = {
   list = function(u) return call("GET", u, "/tasks?limit=20") end,
   get = function(u) return call("GET", u, "/tasks/" .. task_of(u)) end,
   create = function(u) return call("POST", u, "/tasks", '{"title":"bench task","priority":"high"}') end,
   update = function(u) return call("PUT", u, "/tasks/" .. task_of(u), '{"title":"renamed by bench"}') end,
   complete = function(u) return call("PATCH", u, "/tasks/" .. task_of(u) .. "/complete") end,
+  batch = function(u) return call("POST", u, "/batch", batch_body) end,
 }
 
 function request()
