@@ -8,6 +8,8 @@ import { PRESET_LABELS, type Preset, presetOf, ruleFor } from "@/lib/recurrence"
 import { browserTimeZone, fromLocalInput, toLocalInput } from "@/lib/time";
 import type { TaskApi } from "@/lib/useTaskApi";
 
+import { Steps } from "./Steps";
+
 interface Props {
   api: TaskApi;
   userId: string;
@@ -93,6 +95,18 @@ export function TaskEditor({ api, userId, taskId, lists, onClose }: Props) {
     return data;
   }
 
+  /** A step added or ticked changed the task's counts, and so its ETag: take the new one, unless the task's own
+   * fields changed too (someone else edited it meanwhile), so that saving still says so. */
+  async function stepsChanged() {
+    const { data, response } = await api.perform(() =>
+      call(() => api.client.GET("/{user_id}/tasks/{id}", { params: { path: { user_id: userId, id: taskId } } })),
+    );
+    if (task && JSON.stringify(formOf(data)) === JSON.stringify(formOf(task))) {
+      setTask(data);
+      setEtag(response.headers.get("ETag") ?? "");
+    }
+  }
+
   useEffect(() => {
     dialog.current?.showModal();
     void read();
@@ -163,6 +177,7 @@ export function TaskEditor({ api, userId, taskId, lists, onClose }: Props) {
             <textarea value={form.description} onChange={(e) => set("description", e.target.value)} rows={3} {...described("description")} />
           </label>
           {error("description")}
+          {task && task.parent_id === null && <Steps api={api} userId={userId} parentId={task.id} onChange={() => void stepsChanged()} />}
           <label>
             List
             <select aria-label="List" value={form.list} onChange={(e) => set("list", e.target.value)} {...described("list")}>

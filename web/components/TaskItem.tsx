@@ -28,6 +28,11 @@ export function TaskItem({ task, onToggle, onEdit, onDelete, onMoveUp, onMoveDow
         <div className="task-meta">
           {task.priority !== "medium" && <span className={`chip priority-${task.priority}`}>{task.priority}</span>}
           {task.due_at && <span className={overdue ? "chip overdue" : "chip"}>Due {shortDateTime(task.due_at)}</span>}
+          {task.subtasks.total > 0 && (
+            <span className="chip" aria-label={`${task.subtasks.total - task.subtasks.open} of ${task.subtasks.total} steps done`}>
+              {task.subtasks.total - task.subtasks.open}/{task.subtasks.total} steps
+            </span>
+          )}
           {task.recurrence && <span className="chip">Repeats</span>}
           {task.remind_at && !task.completed && <span className="chip">Reminder {shortDateTime(task.remind_at)}</span>}
           {task.tags.map((tag) => (

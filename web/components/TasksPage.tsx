@@ -1,12 +1,14 @@
 "use client";
 /** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
- * live events. */
-import type { List, operations, Summary, TagList, Task } from "@taskapi/client";
+ * live events. Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
+ * be reached they wait, shown as done, and go out together as one batch when it is back. */
+import type { BatchOperation, List, operations, Summary, TagList, Task } from "@taskapi/client";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 import { browserTimeZone } from "@/lib/time";
+import { newRef, useOutbox } from "@/lib/outbox";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { notify, useReminders } from "@/lib/useReminders";
 import { useTaskApi } from "@/lib/useTaskApi";
@@ -104,6 +106,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     void read();
   }, [read, readNow]);
   useLiveUpdates(api, apiUrl, userId, read);
+  const outbox = useOutbox(api, userId, read);
 
   const remind = useCallback((task: Task) => {
     notify(task);
@@ -123,25 +126,22 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
 
   async function add(event: FormEvent) {
     event.preventDefault();
-    const text = newTitle.current?.value.trim() ?? "";
-    if (!text) return;
+    const input = newTitle.current;
+    const text = input?.value.trim() ?? "";
+    if (!input || !text) return;
     setTitleError("");
-    // One key per action: a retry after a lost connection never makes a second task.
-    const key = crypto.randomUUID();
     const listId = listOf(filters.view);
+    input.value = "";
     try {
-      await api.perform(() =>
-        call(() =>
-          api.client.POST("/{user_id}/tasks", {
-            params: { path, header: { "Idempotency-Key": key } },
-            body: { title: text, ...(listId !== undefined ? { list_id: listId } : {}) },
-          }),
-        ),
-      );
-      if (newTitle.current) newTitle.current.value = "";
-      await read();
+      await outbox.send({
+        op: "create",
+        ref: newRef(),
+        body: { title: text, ...(listId !== undefined ? { list_id: listId } : {}) },
+      });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      // Refused: the text back in the field (unless something else was typed meanwhile), and why.
+      if (!input.value) input.value = text;
       setTitleError(error.fieldMessage("title") ?? error.problem.detail);
     }
   }
@@ -151,24 +151,24 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     // change (which also brings a recurring task's next occurrence) has the truth.
     setCompleting((old) => ({ ...old, [task.id]: !task.completed }));
     try {
-      await api.perform(() =>
-        call(() =>
-          api.client.PATCH("/{user_id}/tasks/{id}/complete", {
-            params: { path: { ...path, id: task.id } },
-            body: { completed: !task.completed },
-          }),
-        ),
-      );
-      await read();
+      await outbox.send({ op: "complete", id: task.id, body: { completed: !task.completed } });
+    } catch (error) {
+      refused(error);
     } finally {
       setCompleting(({ [task.id]: _settled, ...rest }) => rest);
     }
   }
 
   async function remove(task: Task) {
-    await api.perform(() => call(() => api.client.DELETE("/{user_id}/tasks/{id}", { params: { path: { ...path, id: task.id } } })));
     setDeleted({ task });
-    await read();
+    await outbox.send({ op: "delete", id: task.id }).catch(refused);
+  }
+
+  /** An outbox operation the API refused (the task was deleted on another device, say): say why. */
+  function refused(error: unknown) {
+    if (!(error instanceof ApiError)) throw error;
+    setAlerts((old) => [...old, error.problem.detail]);
+    void read();
   }
 
   async function undo() {
@@ -176,15 +176,13 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     const gone = deleted;
     setDeleted(null);
     if ("task" in gone) {
-      await api.perform(() =>
-        call(() => api.client.POST("/{user_id}/trash/{id}/restore", { params: { path: { ...path, id: gone.task.id } } })),
-      );
+      await outbox.send({ op: "restore", id: gone.task.id }).catch(refused);
     } else {
       await api.perform(() =>
         call(() => api.client.POST("/{user_id}/lists/{list_id}/restore", { params: { path: { ...path, list_id: gone.list.id } } })),
       );
+      await read();
     }
-    await read();
   }
 
   /** Puts the task right after `after` (null: first) in the list shown, which keeps the task's own order. */
@@ -234,6 +232,8 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   };
   // One list (or the Inbox) in its own order: its tasks can be moved up and down.
   const ordering = filters.view !== "all" && filters.sort === "position";
+  const visible = shownTasks(tasks, outbox.pending);
+  const waiting = outbox.unreachable ? waitingCreates(outbox.pending, filters.view) : [];
 
   return (
     <div className="app" data-hydrated={hydrated || undefined}>
@@ -253,9 +253,14 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
           Sign out
         </button>
       </header>
-      {api.unreachable && (
+      {(api.unreachable || outbox.unreachable) && (
         <p role="alert" className="banner">
           The task service cannot be reached. Your changes are kept and will be sent when it is back.
+        </p>
+      )}
+      {outbox.pending.length > 0 && outbox.unreachable && (
+        <p role="status" className="banner">
+          {outbox.pending.length === 1 ? "1 change waits" : `${outbox.pending.length} changes wait`} to be sent.
         </p>
       )}
       {alerts.map((text, index) => (
@@ -316,19 +321,25 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
             </select>
           </div>
           <ul className="tasks" aria-label="Tasks">
-            {tasks.map((task, index) => (
+            {/* Shown while the API cannot be reached; otherwise they are on their way, and read back at once. */}
+            {waiting.map(({ ref, title }) => (
+              <li key={ref} className="task waiting">
+                <span className="task-title">{title}</span> <span className="chip">Waiting to be sent</span>
+              </li>
+            ))}
+            {visible.map((task, index) => (
               <TaskItem
                 key={task.id}
                 task={task.id in completing ? { ...task, completed: completing[task.id]! } : task}
                 onToggle={toggle}
                 onEdit={(t) => setEditing(t.id)}
                 onDelete={remove}
-                {...(ordering && index > 0 ? { onMoveUp: (t: Task) => void move(t, tasks[index - 2] ?? null) } : {})}
-                {...(ordering && index < tasks.length - 1 ? { onMoveDown: (t: Task) => void move(t, tasks[index + 1]!) } : {})}
+                {...(ordering && index > 0 ? { onMoveUp: (t: Task) => void move(t, visible[index - 2] ?? null) } : {})}
+                {...(ordering && index < visible.length - 1 ? { onMoveDown: (t: Task) => void move(t, visible[index + 1]!) } : {})}
               />
             ))}
           </ul>
-          <ListEnd empty={tasks.length === 0} hasMore={next !== null} onMore={loadMore} emptyText="Nothing here yet." />
+          <ListEnd empty={visible.length === 0 && waiting.length === 0} hasMore={next !== null} onMore={loadMore} emptyText="Nothing here yet." />
         </main>
       </div>
       {deleted && (
@@ -360,10 +371,35 @@ function listOf(view: View): string | null | undefined {
   return view === "all" ? undefined : view === "inbox" ? null : view;
 }
 
+/** The new tasks still in the outbox that belong in the view shown. */
+function waitingCreates(pending: BatchOperation[], view: View): { ref: string; title: string }[] {
+  return pending.flatMap((operation) => {
+    if (operation.op !== "create" || operation.body.parent_id) return [];
+    const listId = operation.body.list_id ?? null;
+    const inView = view === "all" || (view === "inbox" ? listId === null : listId === view);
+    return inView ? [{ ref: operation.ref ?? "", title: operation.body.title }] : [];
+  });
+}
+
+/** The tasks read, as the outbox will leave them: deleted ones gone, completions shown. */
+function shownTasks(tasks: Task[], pending: BatchOperation[]): Task[] {
+  const gone = new Set(pending.flatMap((operation) => (operation.op === "delete" ? [operation.id] : [])));
+  const completed = new Map(
+    pending.flatMap((operation) =>
+      operation.op === "complete" && operation.body ? [[operation.id, operation.body.completed] as const] : [],
+    ),
+  );
+  return tasks
+    .filter((task) => !gone.has(task.id))
+    .map((task) => (completed.has(task.id) ? { ...task, completed: completed.get(task.id)! } : task));
+}
+
 function queryOf(filters: Filters) {
   return {
     status: filters.status,
     sort: filters.sort,
+    // Top-level tasks; a task's steps are in its editor.
+    parent_id: "none",
     // A list's id or "inbox"; every task: no filter.
     ...(filters.view !== "all" ? { list_id: filters.view } : {}),
     ...(filters.q ? { q: filters.q } : {}),

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 
 import { call } from "@/lib/api";
 import { shortDateTime } from "@/lib/time";
+import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { useTaskApi } from "@/lib/useTaskApi";
 
 import { ListEnd } from "./ListEnd";
@@ -27,6 +28,8 @@ export function TrashPage({ apiUrl, userId }: { apiUrl: string; userId: string }
   useEffect(() => {
     void read();
   }, [read]);
+  // A task deleted a moment ago (its delete still on its way) or on another device shows up here too.
+  useLiveUpdates(api, apiUrl, userId, () => void read());
 
   async function loadMore() {
     if (!next) return;

@@ -21,9 +21,10 @@ export class ApiError extends Error {
     super(problem.detail);
   }
 
-  /** The message for one field of the request (`title`, `due_at`, `recurrence.rule`, …), if the API named it. */
+  /** The message for one field of the request (`title`, `due_at`, `recurrence.rule`, …), if the API named it;
+   * in a batch, of the refused operation's body (`operations.3.body.title`). */
   fieldMessage(field: string): string | undefined {
-    return this.problem.errors?.find((error) => error.field === field)?.message;
+    return this.problem.errors?.find((error) => error.field === field || error.field.endsWith(`.body.${field}`))?.message;
   }
 }
 

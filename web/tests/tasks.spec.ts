@@ -161,18 +161,66 @@ test("the page keeps working after its token expires (15 s here)", async ({ page
   await expect(task(page, "Before expiry")).toBeVisible();
 });
 
-test("the API unreachable: a message, the input kept, and the add goes through when it is back", async ({ page }) => {
-  await signUp(page, newPerson("Ada"));
+test("offline: adds, ticks and deletes wait, shown as done, kept over a reload, and go out in batches when the API is back", async ({ page, browser }) => {
+  const person = newPerson("Ada");
+  await signUp(page, person);
+  await addTask(page, "Water the plants");
+  await addTask(page, "Old note");
+  const batches: number[] = [];
+  page.on("response", (response) => {
+    if (response.url().endsWith("/batch")) batches.push(response.status());
+  });
   await page.route("http://127.0.0.1:8100/**", (route) => route.abort("connectionrefused"));
+  await page.getByRole("checkbox", { name: "Complete Water the plants" }).check();
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toBeVisible();
   await page.getByRole("textbox", { name: "New task" }).fill("Written offline");
   await page.getByRole("button", { name: "Add task" }).click();
-  await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toBeVisible();
-  await expect(page.getByRole("textbox", { name: "New task" })).toHaveValue("Written offline");
+  await page.getByRole("button", { name: "Delete Old note" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "3 changes wait to be sent" })).toBeVisible();
+  await expect(task(page, "Written offline")).toContainText("Waiting to be sent");
+  await expect(task(page, "Old note")).toHaveCount(0);
+  await expect(page.getByRole("checkbox", { name: "Complete Water the plants" })).toBeChecked();
+  await page.reload(); // what waits is kept in the browser
+  await expect(page.getByRole("status").filter({ hasText: "3 changes wait to be sent" })).toBeVisible({ timeout: 10_000 });
+
   await page.unroute("http://127.0.0.1:8100/**");
-  await expect(task(page, "Written offline")).toBeVisible({ timeout: 10_000 });
-  await expect(task(page, "Written offline")).toHaveCount(1);
+  await expect(page.getByRole("checkbox", { name: "Complete Written offline" })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole("status").filter({ hasText: "wait to be sent" })).toHaveCount(0);
   await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toHaveCount(0);
-  await expect(page.getByRole("textbox", { name: "New task" })).toHaveValue("");
+  // The tick went out first, on its own, and was retried with its Idempotency-Key; what followed, as one more.
+  expect(batches).toEqual([200, 200]);
+  const { context, page: phone } = await anotherDevice(browser, person);
+  await expect(task(phone, "Written offline")).toBeVisible();
+  await expect(phone.getByRole("checkbox", { name: "Complete Water the plants" })).toBeChecked();
+  await expect(task(phone, "Old note")).toHaveCount(0);
+  await context.close();
+});
+
+test("steps: tick two of three, tick the task and the third is ticked with it", async ({ page }) => {
+  await signUp(page, newPerson("Ada"));
+  await addTask(page, "Pack for the trip");
+  await page.getByRole("button", { name: "Edit Pack for the trip" }).click();
+  const steps = page.getByRole("list", { name: "Steps" });
+  for (const step of ["socks", "charger", "passport"]) {
+    await page.getByRole("textbox", { name: "New step" }).fill(step);
+    await page.getByRole("textbox", { name: "New step" }).press("Enter");
+    await expect(steps.getByText(step)).toBeVisible();
+  }
+  await expect(steps.getByRole("listitem")).toHaveText(["socks", "charger", "passport"]);
+  await steps.getByRole("checkbox", { name: "socks" }).check();
+  await steps.getByRole("checkbox", { name: "charger" }).check();
+  // Ticking steps changed the task's counts, and so its ETag: saving an edit still goes through.
+  await page.getByRole("textbox", { name: "Description" }).fill("Check the weather first");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  await expect(task(page, "Pack for the trip")).toContainText("2/3 steps");
+  await expect(task(page, "Pack for the trip")).toContainText("Check the weather first");
+  await expect(task(page, "socks")).toHaveCount(0); // steps are in their task, not in the list
+
+  await page.getByRole("checkbox", { name: "Complete Pack for the trip" }).check();
+  await expect(task(page, "Pack for the trip")).toContainText("3/3 steps");
+  await page.getByRole("button", { name: "Edit Pack for the trip" }).click();
+  await expect(steps.getByRole("checkbox", { name: "passport" })).toBeChecked();
 });
 
 test("a reminder falling due raises a notification and an in-page alert", async ({ page, context }) => {
@@ -242,8 +290,8 @@ test("Load more pages through the list; status, priority and sort narrow and ord
 test("a 429 is waited out as Retry-After says, and the action then goes through", async ({ page }) => {
   await signUp(page, newPerson("Ada"));
   let refused = 0;
-  await page.route("http://127.0.0.1:8100/api/*/tasks", async (route) => {
-    if (route.request().method() !== "POST" || refused > 0) return route.continue();
+  await page.route("http://127.0.0.1:8100/api/*/batch", async (route) => {
+    if (refused > 0) return route.continue();
     refused += 1;
     await route.fulfill({
       status: 429,
