@@ -3,7 +3,6 @@ validated against the contract's schema for the single operation, and the single
 the operation's own If-Match. Every rule of the single operations therefore holds inside a batch."""
 
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -118,7 +117,3 @@ async def apply(kind: Kind, user_id: str, user: str, task_id: str | None, body, 
     with given_headers({"if-match": if_match} if if_match is not None else {}):
         response = await kind.run(user_id, user, task_id, body)
     return response.status_code, orjson.loads(response.body) if response.body else None
-
-
-def new_id(status: int, task: dict | None) -> uuid.UUID | None:
-    return uuid.UUID(task["id"]) if status == 201 and task else None

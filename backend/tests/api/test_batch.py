@@ -12,6 +12,7 @@ import yaml
 from taskapi.app import SPEC_PATH
 from tests.support.event_stream import EventStream
 from tests.support.live_server import LiveServer
+from tests.support.subtasks import add_subtasks
 
 
 def _batch(user, operations: list[dict], **headers) -> httpx.Response:
@@ -137,7 +138,7 @@ def test_envelope_mistakes_are_400s_naming_the_field(alice):
     assert _batch(alice, too_many).status_code == 400
 
 
-def test_every_id_in_a_batch_must_be_the_callers(alice, bob, db):
+def test_every_id_in_a_batch_must_be_the_callers(alice, bob):
     bobs = bob.create("bob's")
     gone = bob.create("bob's trashed")
     assert bob.client.delete(f"/{bob.id}/tasks/{gone['id']}").status_code == 204
@@ -157,19 +158,13 @@ def test_every_id_in_a_batch_must_be_the_callers(alice, bob, db):
         assert response.json()["operation"] == 1
     assert bob.client.get(f"/{bob.id}/tasks/{bobs['id']}").json()["title"] == "bob's"
     assert alice.client.get(f"/{alice.id}/tasks/{mine['id']}").json()["title"] == "mine"
-    assert (
-        alice.client.post(f"/{bob.id}/batch", json={"operations": [{"op": "complete", "id": bobs["id"]}]}).status_code
-        == 403
-    )
+    someone_elses = {"operations": [{"op": "complete", "id": bobs["id"]}]}
+    assert alice.client.post(f"/{bob.id}/batch", json=someone_elses).status_code == 403
 
 
 def test_quotas_and_recurrence_hold_inside_a_batch(alice, db):
     parent = alice.create("big")
-    db.execute(
-        "INSERT INTO tasks (user_id, title, parent_id) SELECT %s, 'step', %s FROM generate_series(1, 99)",
-        (alice.id, parent["id"]),
-    )
-    db.commit()
+    add_subtasks(db, alice.id, parent["id"], 99)
     steps = [{"op": "create", "body": {"title": f"step {n}", "parent_id": parent["id"]}} for n in range(2)]
     refused = _batch(alice, steps)
     assert refused.status_code == 409 and refused.json()["type"] == "urn:taskapi:problem:subtask-quota-exceeded"

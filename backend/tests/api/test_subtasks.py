@@ -7,6 +7,7 @@ import asyncio
 import httpx
 
 from tests.support.live_server import LiveServer
+from tests.support.subtasks import add_subtasks
 
 
 def _steps(user, parent: dict, *titles: str) -> list[dict]:
@@ -222,11 +223,7 @@ def test_completing_a_recurring_parent_gives_the_next_occurrence_open_copies(ali
 
 def test_a_task_holds_at_most_100_subtasks(alice, db):
     parent = alice.create("big")
-    db.execute(
-        "INSERT INTO tasks (user_id, title, parent_id) SELECT %s, 'step ' || n, %s FROM generate_series(1, 99) AS n",
-        (alice.id, parent["id"]),
-    )
-    db.commit()
+    add_subtasks(db, alice.id, parent["id"], 99)
     assert alice.create("the hundredth", parent_id=parent["id"])
     refused = alice.client.post(f"/{alice.id}/tasks", json={"title": "one more", "parent_id": parent["id"]})
     assert refused.status_code == 409, refused.text
