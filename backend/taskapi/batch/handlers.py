@@ -37,7 +37,7 @@ def _in_operation(problem: ProblemException, index: int, op: str) -> ProblemExce
             for error in ext["errors"]
         ]
     problem.ext = {**ext, "operation": index}
-    problem.detail = f"Operation {index} ({op}): {problem.detail} Nothing in the batch was applied."
+    problem.detail = f"Operation {index} ({op}): {problem.detail.rstrip('.')}. Nothing in the batch was applied."
     return problem
 
 

@@ -108,7 +108,8 @@ def test_one_refused_operation_applies_nothing_and_is_named(alice, db):
         problem = response.json()
         assert problem["operation"] == 16, problem
         assert problem["detail"].startswith(f"Operation 16 ({refused['op']}): ")
-        assert problem["detail"].endswith("Nothing in the batch was applied.")
+        assert problem["detail"].endswith(". Nothing in the batch was applied.")
+        assert ".. Nothing" not in problem["detail"]
         if kind:
             assert problem["type"] == kind
         assert _count(db, alice) == 1
