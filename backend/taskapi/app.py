@@ -30,6 +30,7 @@ from taskapi.http.validation import BodyValidator, ParametersValidator, RequestS
 from taskapi.settings import Settings, load_settings
 from taskapi.sync.hub import ChangeHub
 from taskapi.sync.purge import Sweeper
+from taskapi.sync.reminders import ReminderClock
 from taskapi.tasks.cursors import CursorCodec
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
@@ -86,7 +87,9 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             limiter.start()
         sweeper = Sweeper(database, settings)
         sweeper.start()
-        hub = ChangeHub(settings, database)
+        reminders = ReminderClock(database)
+        reminders.start()
+        hub = ChangeHub(settings, database, on_reminder_set=reminders.consider)
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,
         # the collector's full passes, which requests waiting on the database set off, no longer walk it every time.
         gc.collect()
@@ -98,10 +101,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
                 "cursors": CursorCodec(settings.cursor_keys),
                 "settings": settings,
                 "hub": hub,
+                "reminders": reminders,
                 **({"limiter": limiter} if limiter else {}),
             }
         finally:
             await hub.close()
+            await reminders.stop()
             await sweeper.stop()
             if limiter:
                 await limiter.stop()

@@ -2,7 +2,7 @@
 /** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
  * live events. Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
  * be reached they wait, shown as done, and go out together as one batch when it is back. */
-import type { BatchOperation, List, operations, Summary, TagList, Task } from "@taskapi/client";
+import type { BatchOperation, DueReminder, List, operations, Summary, TagList, Task } from "@taskapi/client";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
@@ -10,7 +10,7 @@ import { authClient } from "@/lib/auth-client";
 import { browserTimeZone } from "@/lib/time";
 import { newRef, useOutbox } from "@/lib/outbox";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
-import { notify, useReminders } from "@/lib/useReminders";
+import { notify } from "@/lib/notifications";
 import { useTaskApi } from "@/lib/useTaskApi";
 
 import { ListEnd } from "./ListEnd";
@@ -105,14 +105,12 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   useEffect(() => {
     void read();
   }, [read, readNow]);
-  useLiveUpdates(api, apiUrl, userId, read);
-  const outbox = useOutbox(api, userId, read);
-
-  const remind = useCallback((task: Task) => {
-    notify(task);
-    setAlerts((old) => [...old, `Reminder: ${task.title}`]);
+  const remind = useCallback((reminder: DueReminder) => {
+    notify(reminder);
+    setAlerts((old) => [...old, `Reminder: ${reminder.title}`]);
   }, []);
-  useReminders(tasks, remind);
+  useLiveUpdates(api, apiUrl, userId, read, remind);
+  const outbox = useOutbox(api, userId, read);
 
   async function loadMore() {
     if (!next) return;

@@ -1,14 +1,23 @@
 "use client";
-/** Live events from the API (Server-Sent Events over fetch): every `ready`, `changes` or `resync` means "read again". */
-import { subscribeToChanges } from "@taskapi/client";
+/** Live events from the API (Server-Sent Events over fetch): every `ready`, `changes` or `resync` means "read
+ * again"; a `reminder` is handed to `onReminder`. */
+import { type DueReminder, subscribeToChanges } from "@taskapi/client";
 import { useEffect, useRef } from "react";
 
 import type { TaskApi } from "./useTaskApi";
 
-export function useLiveUpdates(api: TaskApi, apiUrl: string, userId: string, onChange: () => void): void {
-  // The latest callback, without opening a new stream each time it changes (a new filter, say).
+export function useLiveUpdates(
+  api: TaskApi,
+  apiUrl: string,
+  userId: string,
+  onChange: () => void,
+  onReminder: (reminder: DueReminder) => void = () => {},
+): void {
+  // The latest callbacks, without opening a new stream each time they change (a new filter, say).
   const latest = useRef(onChange);
   latest.current = onChange;
+  const latestReminder = useRef(onReminder);
+  latestReminder.current = onReminder;
   const { tokens } = api;
   useEffect(() => {
     const controller = new AbortController();
@@ -22,7 +31,7 @@ export function useLiveUpdates(api: TaskApi, apiUrl: string, userId: string, onC
       baseUrl: apiUrl,
       userId,
       getToken: () => tokens.get(),
-      onEvent: soon,
+      onEvent: (event) => (event.type === "reminder" ? latestReminder.current(event.reminder) : soon()),
       signal: controller.signal,
     });
     return () => {

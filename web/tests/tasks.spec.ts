@@ -223,7 +223,7 @@ test("steps: tick two of three, tick the task and the third is ticked with it", 
   await expect(steps.getByRole("checkbox", { name: "passport" })).toBeChecked();
 });
 
-test("a reminder falling due raises a notification and an in-page alert", async ({ page, context }) => {
+test("a reminder the API fires raises a notification and an in-page alert, on every device", async ({ page, context, browser }) => {
   await context.grantPermissions(["notifications"]);
   await page.addInitScript(() => {
     const shown: string[] = [];
@@ -237,14 +237,20 @@ test("a reminder falling due raises a notification and an in-page alert", async 
     }
     Object.defineProperty(window, "Notification", { value: Recording });
   });
-  await signUp(page, newPerson("Ada"));
+  const ada = newPerson("Ada");
+  await signUp(page, ada);
+  const { context: phoneContext, page: phone } = await anotherDevice(browser, ada);
   await addTask(page, "Take the cake out");
   await page.getByRole("button", { name: "Edit Take the cake out" }).click();
   await page.getByLabel("Reminder", { exact: true }).fill(localInput(6));
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "Reminder: Take the cake out" })).toBeVisible({ timeout: 15_000 });
+  await expect(phone.getByRole("alert").filter({ hasText: "Reminder: Take the cake out" })).toBeVisible();
   const shown = await page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications);
   expect(shown).toEqual(["Reminder: Take the cake out"]);
+  await page.waitForTimeout(2_000); // fired once: no second alert follows
+  await expect(page.getByRole("alert").filter({ hasText: "Reminder: Take the cake out" })).toHaveCount(1);
+  await phoneContext.close();
 });
 
 test("it works at phone width and with the keyboard alone", async ({ page }) => {

@@ -133,4 +133,5 @@ async def restore_list(user_id: str, list_id: str, user: str) -> Response:
         if ((await session.exec(store.LIVE_TASKS, params=params)).scalar() or 0) > settings.max_tasks_per_user:
             raise over_quota(settings.max_tasks_per_user)
         row = await fetch_first(session, store.READ, params)
+    request.state.reminders.recheck()  # its tasks' reminders are pending again
     return list_response(row)

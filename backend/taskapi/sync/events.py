@@ -17,7 +17,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from taskapi.auth.tokens import require_owner
 from taskapi.http.problems import Problem
 from taskapi.sync.changes import KINDS, changes_since, position, settled_head, token
-from taskapi.sync.hub import Change, ChangeHub, Resync, Subscription
+from taskapi.sync.hub import Change, ChangeHub, Reminder, Resync, Subscription
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.etags import PRIVATE
 
@@ -35,6 +35,11 @@ def _changes_event(codec: CursorCodec, user_id: str, changes: list[Change]) -> S
     latest = {(change.kind, change.id): change.op for change in changes}
     data = {"changes": [{"id": changed_id, "op": op, "kind": kind} for (kind, changed_id), op in latest.items()]}
     return ServerSentEvent(orjson.dumps(data).decode(), event="changes", id=token(codec, user_id, changes[-1].seq))
+
+
+def _reminder_event(reminder: Reminder) -> ServerSentEvent:
+    data = {"id": reminder.id, "title": reminder.title, "due_at": reminder.due_at, "remind_at": reminder.remind_at}
+    return ServerSentEvent(orjson.dumps(data).decode(), event="reminder")
 
 
 def _resync_event(reason: str) -> ServerSentEvent:
@@ -106,5 +111,7 @@ async def _stream(
             for item in items:
                 if isinstance(item, Resync):
                     yield _resync_event(item.reason)
+                elif isinstance(item, Reminder):
+                    yield _reminder_event(item)
     finally:
         hub.unsubscribe(subscription)

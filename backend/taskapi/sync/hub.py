@@ -17,8 +17,9 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 import psycopg
@@ -93,14 +94,24 @@ class Resync:
     reason: str
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder that fired (taskapi/sync/reminders.py): what `event: reminder` carries."""
+
+    id: str
+    title: str
+    due_at: str | None
+    remind_at: str
+
+
 class Subscription:
     """One event stream's inbox."""
 
     def __init__(self, user_id: str) -> None:
         self.user_id = user_id
-        self.inbox: asyncio.Queue[Change | Resync] = asyncio.Queue(maxsize=QUEUE_LIMIT)
+        self.inbox: asyncio.Queue[Change | Resync | Reminder] = asyncio.Queue(maxsize=QUEUE_LIMIT)
 
-    def deliver(self, item: Change | Resync) -> None:
+    def deliver(self, item: Change | Resync | Reminder) -> None:
         try:
             self.inbox.put_nowait(item)
         except asyncio.QueueFull:
@@ -108,7 +119,7 @@ class Subscription:
                 self.inbox.get_nowait()
             self.inbox.put_nowait(Resync("too-far-behind"))
 
-    def waiting(self) -> list[Change | Resync]:
+    def waiting(self) -> list[Change | Resync | Reminder]:
         """Everything already in the inbox, without waiting."""
         items = []
         while not self.inbox.empty():
@@ -119,8 +130,12 @@ class Subscription:
 class ChangeHub:
     """One per worker: its event streams by user, and the listening connection that feeds them."""
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(
+        self, settings: Settings, database: Database, on_reminder_set: Callable[[datetime], None] = lambda _: None
+    ) -> None:
         self._database = database
+        # Told of each pending reminder another worker's write set (taskapi/sync/reminders.py: consider).
+        self._on_reminder_set = on_reminder_set
         self._alive_channel = f"taskapi_alive_{secrets.token_hex(8)}"
         self._conninfo = libpq_conninfo(settings.database_url_direct or settings.database_url)
         self._application_name = settings.db_application_name
@@ -206,18 +221,15 @@ class ChangeHub:
         """Deliver one announcement; anything else on the channel (anyone with the database's password can
         NOTIFY it) is logged and ignored, never allowed to end the listener."""
         try:
-            change = orjson.loads(payload)
-            user_id, seq, task_id, op = change["user_id"], change["seq"], change["id"], change["op"]
-            kind = change.get("kind", "task")  # announcements from before migration 0012 name no kind
-            well_formed = isinstance(user_id, str) and isinstance(seq, int) and isinstance(task_id, str)
-            if not well_formed or kind not in ("task", "list"):
-                raise TypeError
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            user_id, item, reminder_set = _parsed(orjson.loads(payload))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             FOREIGN_NOTIFICATIONS.inc()
             log.warning("ignored a notification on %s that is not a task change", CHANNEL)
             return
+        if reminder_set is not None:
+            self._on_reminder_set(reminder_set)
         for subscription in self._subscriptions.get(user_id, ()):
-            subscription.deliver(Change(seq, task_id, op, kind))
+            subscription.deliver(item)
 
     async def _listen(self) -> None:
         delay, dropped = 0.1, False
@@ -263,3 +275,29 @@ class ChangeHub:
             dropped = True
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def _instant(value: str) -> str:
+    """An instant Postgres wrote in JSON (`…+00:00`), as the API writes them: RFC 3339 in UTC, ending in Z."""
+    return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _parsed(announcement: dict) -> tuple[str, Change | Reminder, datetime | None]:
+    """The user, what to deliver to the user's streams, and the pending reminder a change set (if any), from an
+    announcement: a change (migrations 0010, 0012, 0015) or a reminder that fired (taskapi/sync/reminders.py).
+    KeyError, TypeError or ValueError if it is neither."""
+    user_id = announcement["user_id"]
+    if not isinstance(user_id, str):
+        raise TypeError
+    if announcement.get("type") == "reminder":
+        task_id, title, due_at = announcement["id"], announcement["title"], announcement.get("due_at")
+        if not (isinstance(task_id, str) and isinstance(title, str)):
+            raise TypeError
+        due = _instant(due_at) if due_at is not None else None
+        return user_id, Reminder(task_id, title, due, _instant(announcement["remind_at"])), None
+    seq, task_id, op = announcement["seq"], announcement["id"], announcement["op"]
+    kind = announcement.get("kind", "task")  # announcements from before migration 0012 name no kind
+    if not (isinstance(seq, int) and isinstance(task_id, str)) or kind not in ("task", "list"):
+        raise TypeError
+    remind_at = announcement.get("remind_at")
+    return user_id, Change(seq, task_id, op, kind), datetime.fromisoformat(remind_at) if remind_at else None

@@ -3,6 +3,7 @@ the quota's 409, and why a write changed nothing (403, 404 or 412)."""
 
 import uuid
 
+from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
@@ -15,6 +16,9 @@ JSON = "application/json"
 
 
 def task_response(row, status: int = 200, headers: dict | None = None) -> Response:
+    if row["remind_at"] is not None and row["reminded_at"] is None and not row["completed"]:
+        # A pending reminder this worker's clock may not know of yet (taskapi/sync/reminders.py).
+        request.state.reminders.consider(row["remind_at"])
     headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
     return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
 

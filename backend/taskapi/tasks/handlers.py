@@ -18,10 +18,10 @@ from taskapi.tasks.etags import PRIVATE, Condition, etag, if_match
 from taskapi.tasks.listing import TaskListing
 from taskapi.tasks.models import TaskCreate, TaskUpdate, public_task, to_json
 
-# What an answer remembered for an Idempotency-Key keeps besides the task's public fields; the defaults for the
-# answers remembered before subtasks existed (kept 24 hours).
+# What an answer remembered for an Idempotency-Key keeps besides the task's public fields; the defaults of fields
+# added since an answer may have been remembered (they are kept 24 hours).
 _REMEMBERED = ("version", "subtasks_open", "subtasks_total")
-_BEFORE_SUBTASKS = {"parent_id": None, "subtasks_open": 0, "subtasks_total": 0}
+_ADDED_SINCE = {"parent_id": None, "subtasks_open": 0, "subtasks_total": 0, "reminded_at": None}
 
 
 def _created(user_id: str, row) -> Response:
@@ -100,7 +100,7 @@ async def _create(user_id: str, key: str | None, body: dict, insert, params: dic
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
-                return _created(user_id, {**_BEFORE_SUBTASKS, **replay})
+                return _created(user_id, {**_ADDED_SINCE, **replay})
         if several:
             await session.exec(store.LOCK_USER, params={"owner_id": user_id})
         if params["parent_id"] is not None:

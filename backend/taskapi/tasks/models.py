@@ -77,6 +77,8 @@ class Task(SQLModel, table=True):
         sa_column=sa.Column(postgresql.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'::text[]")),
     )
     remind_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    # When its reminder fired (taskapi/sync/reminders.py); cleared when `remind_at` changes (migration 0015).
+    reminded_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
     # The user's list it is in (taskapi/lists), null for the Inbox; its place among that list's tasks.
     list_id: uuid.UUID | None = Field(default=None)
     position: str = Field(sa_type=POSITION_TYPE, nullable=False)
@@ -227,6 +229,7 @@ PUBLIC_FIELDS = (
     "due_at",
     "tags",
     "remind_at",
+    "reminded_at",
     "recurrence",
     "next_occurrence_id",
     "list_id",
@@ -237,7 +240,7 @@ PUBLIC_FIELDS = (
 )
 # What a row needs to make that answer: its subtasks' counts too.
 ANSWER_COLUMNS = (*PUBLIC_FIELDS, "subtasks_open", "subtasks_total")
-_INSTANTS = ("completed_at", "due_at", "remind_at", "created_at", "updated_at")
+_INSTANTS = ("completed_at", "due_at", "remind_at", "reminded_at", "created_at", "updated_at")
 
 
 def public_task(row) -> dict:

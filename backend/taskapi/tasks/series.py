@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from taskapi.tasks import recurrence, store, subtasks
@@ -48,5 +49,6 @@ async def continue_series(session: AsyncSession, row, quota: int):
     following = await store.write(session, insert, {**values, "quota": quota})
     if following is None or not await subtasks.copy_to(session, row, following, quota):
         raise over_quota(quota)
+    request.state.reminders.consider(following["remind_at"])
     linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])
     return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()

@@ -1,11 +1,9 @@
 """Live events: a change reaches every open stream of its user within a second, from any worker; nothing else does."""
 
 import json
-import os
 import signal
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -15,7 +13,7 @@ from taskapi.db.session import sqlalchemy_url
 from tests.support.event_stream import ENDED, EventStream
 from tests.support.issuer import SHARED_SECRET, hs256_token
 from tests.support.live_server import LiveServer
-from tests.support.service_process import start_service
+from tests.support.service_process import start_service, worker_pids, worker_serving
 from tests.support.sweep import sweep_now
 
 
@@ -156,22 +154,6 @@ def test_a_stream_ends_with_its_token(server, issuer):
         assert time.monotonic() - started < 3
 
 
-def _worker_serving(workers: list[int], server_port: int, client_port: int) -> int:
-    """Which worker process holds the server side of the connection from `client_port`."""
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, remote, inode = fields[1], fields[2], fields[9]
-        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
-            for pid in workers:
-                for fd in Path(f"/proc/{pid}/fd").iterdir():
-                    try:
-                        if os.readlink(fd) == f"socket:[{inode}]":
-                            return pid
-                    except OSError:
-                        continue
-    raise AssertionError(f"no worker holds the connection from port {client_port}")
-
-
 def test_with_two_workers_an_event_reaches_streams_on_the_other_worker(database_url, direct_database_url):
     user = "workers" + uuid.uuid4().hex
     process, base = start_service(
@@ -179,14 +161,14 @@ def test_with_two_workers_an_event_reaches_streams_on_the_other_worker(database_
     )
     token = hs256_token(user)
     try:
-        workers = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
+        workers = worker_pids(process.pid)
         port = int(base.split(":")[2].split("/")[0])
         streams, serving = [], set()
         while len(serving) < 2 and len(streams) < 40:  # connections land on either worker: open until both serve one
             stream = EventStream(base, user, token)
             assert stream.status == 200 and stream.next(timeout=5)["event"] == "ready"
             streams.append(stream)
-            serving.add(_worker_serving(workers, port, stream.local_port))
+            serving.add(worker_serving(workers, port, stream.local_port))
         assert len(serving) == 2, "every stream landed on one worker"
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
             task_id = client.post(f"/{user}/tasks", json={"title": "heard everywhere"}).json()["id"]

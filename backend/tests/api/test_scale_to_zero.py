@@ -1,8 +1,10 @@
 """An idle service sends Postgres nothing, so that Neon can suspend the compute (issue 18, item 11): once the
-last stream has closed and the last request is served, no statement reaches the database."""
+last stream has closed and the last request is served, no statement reaches the database, reminders pending days
+ahead included."""
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,9 @@ def test_an_idle_service_sends_no_statement(make_settings, issuer, logged_databa
         assert client.get("/readyz").status_code == 200
         stream.close()
         assert client.delete(f"/{user}/tasks/{task['id']}").status_code == 204
+        # Reminders pending days ahead: the reminder clock sleeps until the first (taskapi/sync/reminders.py).
+        in_three_days = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+        assert client.post(f"/{user}/tasks", json={"title": "later", "remind_at": in_three_days}).status_code == 201
         # What follows use (the limiter's last sync, one sweep, the listener's last heartbeats) settles.
         offset, settled = log.stat().st_size, time.monotonic() + 10
         while time.monotonic() < settled:

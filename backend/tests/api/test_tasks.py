@@ -15,6 +15,7 @@ TASK_FIELDS = {
     "due_at",
     "tags",
     "remind_at",
+    "reminded_at",
     "recurrence",
     "next_occurrence_id",
     "list_id",

@@ -36,3 +36,25 @@ def start_service(database_url: str | None, **env: str) -> tuple[subprocess.Pope
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("the service did not start")
+
+
+def worker_pids(service_pid: int) -> list[int]:
+    """The service's worker processes (children of the process `make run` starts)."""
+    children = Path(f"/proc/{service_pid}/task/{service_pid}/children").read_text().split()
+    return [int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def worker_serving(workers: list[int], server_port: int, client_port: int) -> int:
+    """Which worker process holds the server side of the connection from `client_port`."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            for pid in workers:
+                for fd in Path(f"/proc/{pid}/fd").iterdir():
+                    try:
+                        if os.readlink(fd) == f"socket:[{inode}]":
+                            return pid
+                    except OSError:
+                        continue
+    raise AssertionError(f"no worker holds the connection from port {client_port}")

@@ -8,6 +8,7 @@ import {
   createTaskClient,
   subscribeToChanges,
   type BatchOperation,
+  type DueReminder,
   type LiveEvent,
   type Problem,
   type TaskClient,
@@ -312,6 +313,35 @@ describe("two clients of one user, kept in sync", () => {
     assert.deepEqual(pulled.data?.items.map((item) => [item.id, item.op, item.task?.title]), [
       [madeOnPhone, "upsert", "added on the phone"],
     ]);
+  });
+
+  test("a reminder a second away arrives as a `reminder` event, and the task records it", async () => {
+    const path = { user_id: alice.id };
+    const unsubscribe = new AbortController();
+    let taskId = "";
+    const reminded = new Promise<DueReminder>((resolve) => {
+      void subscribeToChanges({
+        baseUrl: apiUrl,
+        userId: alice.id,
+        getToken: () => alice.token,
+        signal: unsubscribe.signal,
+        onEvent: (event) => {
+          if (event.type === "ready" && !taskId) {
+            const remindAt = new Date(Date.now() + 1000).toISOString();
+            void alice.client
+              .POST("/{user_id}/tasks", { params: { path }, body: { title: "Stretch", remind_at: remindAt } })
+              .then((made) => (taskId = made.data?.id ?? ""));
+          }
+          if (event.type === "reminder") resolve(event.reminder);
+        },
+      });
+    });
+    const reminder = await reminded;
+    unsubscribe.abort();
+    assert.equal(reminder.title, "Stretch");
+    assert.equal(reminder.id, taskId);
+    const task = await alice.client.GET("/{user_id}/tasks/{id}", { params: { path: { ...path, id: taskId } } });
+    assert.ok(task.data?.reminded_at, "reminded_at is set once the reminder fired");
   });
 });
 

@@ -12,11 +12,21 @@ export interface TaskChange {
   kind: "task" | "list";
 }
 
+/** A task's reminder that fell due (API 1.6): once per task and `remind_at`, on every stream of its user. */
+export interface DueReminder {
+  id: string;
+  title: string;
+  due_at: string | null;
+  remind_at: string;
+}
+
 /**
  * What the stream says. On every one of them, catch up from the change feed (`GET /{user_id}/changes?since=`
  * with your own position); on the feed's 410, sync from scratch.
  * - `ready`: connected; changes made while you were away are in the feed.
  * - `changes`: these tasks (or lists) changed (the feed has them in their latest state).
+ * - `reminder`: a task's reminder fell due: show it (a notification). The task's `reminded_at` changed too,
+ *   and comes as a change.
  * - `resync`: events may have been missed (the service lost its database for a while, you were not reading,
  *   or you came back after too long). Every stream of a service instance hears it at once, so catch up after
  *   a random wait of up to a few seconds (for example `reconnectDelay(3)`), not all at the same instant.
@@ -24,6 +34,7 @@ export interface TaskChange {
 export type LiveEvent =
   | { type: "ready"; position: string }
   | { type: "changes"; position: string; changes: TaskChange[] }
+  | { type: "reminder"; reminder: DueReminder }
   | { type: "resync"; reason: "gap" | "too-far-behind" | "position-expired" };
 
 export interface SubscribeOptions {
@@ -63,6 +74,8 @@ function toLiveEvent(message: { event?: string | undefined; id?: string | undefi
       return { type: "ready", position: message.id ?? "" };
     case "changes":
       return { type: "changes", position: message.id ?? "", changes: data.changes };
+    case "reminder":
+      return { type: "reminder", reminder: data };
     case "resync":
       return { type: "resync", reason: data.reason };
     default:

@@ -6,7 +6,14 @@ import createClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "./schema.js";
 
 export type { components, operations, paths };
-export { reconnectDelay, subscribeToChanges, type LiveEvent, type SubscribeOptions, type TaskChange } from "./events.ts";
+export {
+  reconnectDelay,
+  subscribeToChanges,
+  type DueReminder,
+  type LiveEvent,
+  type SubscribeOptions,
+  type TaskChange,
+} from "./events.ts";
 export type Task = components["schemas"]["Task"];
 export type TaskCreate = components["schemas"]["TaskCreate"];
 export type TaskUpdate = components["schemas"]["TaskUpdate"];

@@ -638,6 +638,11 @@ export interface paths {
          *     - `changes` (`id`: the position after them, `data`: `{"changes": [{"id": "<task or list id>",
          *       "op": "upsert" | "delete", "kind": "task" | "list"}]}`): pull them from the change feed (`GET
          *       /{user_id}/changes?since=…` with your own position, and `kinds=task,list` if you keep lists).
+         *     - `reminder` (`data`: `{"id", "title", "due_at", "remind_at"}`): the task's reminder fell due.
+         *       Sent once per task and `remind_at`, to every stream of the user open then (whichever worker or
+         *       replica serves it), within 2 seconds; the task's `reminded_at` is set at the same time, so a client
+         *       that was not connected learns from the change feed that it fired. Not sent for a task completed
+         *       or deleted before its reminder; a new `remind_at` (a snooze) fires again.
          *     - `resync` (`data`: `{"reason": "gap" | "too-far-behind" | "position-expired"}`): events may
          *       have been missed (the service lost its database connection for a while, the client was not
          *       reading, or it came back after too long); catch up from the change feed, and on its `410`
@@ -930,6 +935,12 @@ export interface components {
              * @description When to remind the user (RFC 3339, UTC); `null` for no reminder.
              */
             remind_at: string | null;
+            /**
+             * Format: date-time
+             * @description Read-only. When the service delivered the reminder (a `reminder` live event); `null` while it is
+             *     pending, or without a reminder. A new `remind_at` clears it: the reminder fires again.
+             */
+            reminded_at: string | null;
             /** @description The task's recurrence, the rule normalised to upper case; `null` for a one-off task. */
             recurrence: {
                 rule: string;
@@ -2585,6 +2596,7 @@ export interface operations {
                      *               "travel"
                      *             ],
                      *             "remind_at": null,
+                     *             "reminded_at": null,
                      *             "recurrence": null,
                      *             "next_occurrence_id": null,
                      *             "list_id": null,
