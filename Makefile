@@ -11,7 +11,7 @@ WEB_INSTALLED := $(WEB)/node_modules/.installed
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 CHROMIUM := command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-.PHONY: run test test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client web web-build
+.PHONY: run test test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client web web-build vapid-keys
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ web: web-build
 test-pooler: $(INSTALLED)
 	command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || { apt-get update -qq && apt-get install -y -qq pgbouncer; }
 	cd backend && TEST_VIA_PGBOUNCER=1 ../$(BIN)/python -m pytest tests/api tests/fuzz
+
+## A new VAPID key pair for Web Push: set VAPID_PRIVATE_KEY (a secret, the same on every replica) and VAPID_SUBJECT.
+vapid-keys: $(INSTALLED)
+	@cd backend && ../$(BIN)/python -m taskapi.cli vapid-keys
 
 ## Regenerate the TypeScript client's types from openapi/openapi.yaml.
 client: $(CLIENT_INSTALLED)

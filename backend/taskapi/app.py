@@ -27,10 +27,11 @@ from taskapi.http.problems import (
 )
 from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
+from taskapi.push.sender import Pusher
 from taskapi.settings import Settings, load_settings
 from taskapi.sync.hub import ChangeHub
 from taskapi.sync.purge import Sweeper
-from taskapi.sync.reminders import ReminderClock
+from taskapi.sync.reminders import ReminderClock, ReminderTelling
 from taskapi.tasks.cursors import CursorCodec
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
@@ -87,7 +88,9 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             limiter.start()
         sweeper = Sweeper(database, settings)
         sweeper.start()
-        reminders = ReminderClock(database)
+        pusher = Pusher(database, settings)
+        pusher.start()
+        reminders = ReminderClock(database, on_pushes_queued=pusher.wake)
         reminders.start()
         hub = ChangeHub(settings, database, on_reminder_set=reminders.consider)
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,
@@ -102,11 +105,13 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
                 "settings": settings,
                 "hub": hub,
                 "reminders": reminders,
+                "pusher": pusher,
                 **({"limiter": limiter} if limiter else {}),
             }
         finally:
             await hub.close()
             await reminders.stop()
+            await pusher.stop()
             await sweeper.stop()
             if limiter:
                 await limiter.stop()
@@ -130,6 +135,8 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     per_user, unauthenticated = policies(settings)
     app.add_middleware(UnauthenticatedLimit, position=MiddlewarePosition.BEFORE_SECURITY, policy=unauthenticated)
     app.add_middleware(UserLimit, position=MiddlewarePosition.BEFORE_VALIDATION, policy=per_user)
+    # After the handler's transaction is over: the reminder clock is told of the reminders the request set.
+    app.add_middleware(ReminderTelling, position=MiddlewarePosition.BEFORE_VALIDATION)
     # Both outside Connexion's exception handling: preflights are answered before routing and auth,
     # and the request's log line sees the final status. Added last is outermost.
     app.add_middleware(

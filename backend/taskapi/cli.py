@@ -105,6 +105,18 @@ def purge(apply_lower_trash_limit: bool) -> None:
         print(", ".join(f"{name.replace('_', ' ')}: {removed[name]}" for name in removed) or "Nothing to remove.")
 
 
+def print_vapid_keys() -> None:
+    """A new key pair: the private key for the service's environment (a secret: every replica the same one), the
+    public key for reading (GET …/push-subscriptions serves it to browsers)."""
+    from py_vapid import Vapid
+
+    from taskapi.push.keys import new_private_key, public_key
+
+    private = new_private_key()
+    print(f"VAPID_PRIVATE_KEY={private}")
+    print(f"# public key (applicationServerKey): {public_key(Vapid.from_string(private))}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="taskapi")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -120,6 +132,7 @@ def main() -> None:
     )
     token = commands.add_parser("token", help="print a local-mode token for a user")
     token.add_argument("--user", required=True)
+    commands.add_parser("vapid-keys", help="print a new VAPID key pair for Web Push")
     args = parser.parse_args()
     if args.command == "run":
         run()
@@ -128,6 +141,8 @@ def main() -> None:
         migrate()
     elif args.command == "purge":
         purge(args.apply_lower_trash_limit)
+    elif args.command == "vapid-keys":
+        print_vapid_keys()
     else:
         print(local_token(args.user))
 

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     # A worker with no event stream for this long closes its LISTEN connection (and stops its heartbeats), so
     # that an idle service sends Neon nothing and the compute can scale to zero; the next stream opens it again.
     event_listen_idle_seconds: float = Field(60, ge=0, le=86400)
+    # Web Push (taskapi/push): the VAPID key pair's private key (`make vapid-keys`), and the contact push services
+    # see (mailto: or https:). Without a key, reminders reach open streams only.
+    vapid_private_key: str | None = Field(None, min_length=40)
+    vapid_subject: str | None = Field(None, pattern=r"^(mailto:|https://)\S+$")
+    # Tests only: admit http and loopback push endpoints (private and link-local ones stay refused).
+    push_allow_local_endpoints: bool = False
+    # The longest a push service may take to take a push; then it is tried again later.
+    push_timeout_seconds: float = Field(10, gt=0, le=60)
+    # `test` lets PUSH_ALLOW_LOCAL_ENDPOINTS be set in JWKS mode (the browser tests' stack).
+    environment: str = Field("production", pattern=r"^(production|test)$")
     # Connections per worker, opened as needed and then kept: a pool that grows and shrinks under bursts
     # spends Postgres' CPU on connecting (the old 5 + 5 overflow reopened dozens of connections a second).
     db_pool_size: int = Field(10, ge=1, le=100)
@@ -141,6 +151,15 @@ class Settings(BaseSettings):
                 "Live events LISTEN on DATABASE_URL_DIRECT, else DATABASE_URL, and Neon's pooled endpoint (a -pooler "
                 "host: PgBouncer in transaction mode) loses notifications: set DATABASE_URL_DIRECT to the direct "
                 "connection string"
+            )
+        if self.push_allow_local_endpoints and self.jwks_url and self.environment != "test":
+            raise SettingsError(
+                "PUSH_ALLOW_LOCAL_ENDPOINTS lets users make the service call this machine's addresses: it is for "
+                "tests, and refused with BETTER_AUTH_URL (JWKS mode) unless ENVIRONMENT=test"
+            )
+        if self.vapid_private_key and not self.vapid_subject:
+            raise SettingsError(
+                "VAPID_SUBJECT is required with VAPID_PRIVATE_KEY: a mailto: or https: contact for push services"
             )
         if self.jwks_url and not self.cursor_secret:
             raise SettingsError(

@@ -9,6 +9,7 @@ import { ApiError, call } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 import { browserTimeZone } from "@/lib/time";
 import { newRef, useOutbox } from "@/lib/outbox";
+import { subscribeToPush } from "@/lib/push";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { notify } from "@/lib/notifications";
 import { useTaskApi } from "@/lib/useTaskApi";
@@ -59,6 +60,11 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   // Known in the browser only: read after hydration, so that the server's HTML and the first render agree.
   const [mayAskToNotify, setMayAskToNotify] = useState(false);
   useEffect(() => setMayAskToNotify(typeof Notification !== "undefined" && Notification.permission === "default"), []);
+  // Reminders pushed while no tab is open, once notifications are allowed (lib/push.ts).
+  useEffect(() => {
+    if (typeof Notification !== "undefined" && Notification.permission === "granted") void subscribeToPush(api, userId);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per page and person
+  }, [userId]);
   const path = { user_id: userId };
 
   const readNow = useCallback(async () => {
@@ -242,7 +248,12 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
           <button
             type="button"
             className="ghost"
-            onClick={() => void Notification.requestPermission().then(() => setMayAskToNotify(false))}
+            onClick={() =>
+              void Notification.requestPermission().then(() => {
+                setMayAskToNotify(false);
+                return subscribeToPush(api, userId);
+              })
+            }
           >
             Enable notifications
           </button>

@@ -11,18 +11,26 @@ every other write takes them (taskapi/tasks/store.py: USER_HELD), skipping users
 reminders fire on the next pass, a moment later.
 
 No polling: each worker sleeps until the earliest pending reminder it knows of (one indexed query when it starts,
-and after each firing), and is woken early by the writes that set an earlier one: its own (`consider`, called
-with every task it answers with) and other workers' (their announcements carry the reminder, migration 0015).
+and after each firing), and is woken early by the writes that set an earlier one, once committed: its own
+(`remind_after_commit`, for every task a request answers with, told when the request is done) and other workers'
+(their announcements carry the reminder, migration 0015).
 With reminders days away, an idle service sends Postgres nothing until the first is due.
+
+The same statement queues the reminder's Web Push messages, one per subscription of the user (migration 0016),
+for the worker's Pusher (taskapi/push/sender.py) to send: a fired reminder always has its pushes.
 """
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskapi.db.session import Database
+from taskapi.sync.alarm import Alarm
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,8 @@ log = logging.getLogger(__name__)
 BATCH = 200
 # A worker whose claim failed (the database unreachable) tries again after this long.
 RETRY_SECONDS = 5.0
+# How long a reminder's push is worth sending (taskapi/push/sender.py); then it is dropped.
+PUSH_LIFETIME_SECONDS = 3600
 
 _NEXT = sa.text("""
 SELECT min(remind_at) FROM tasks WHERE remind_at IS NOT NULL AND reminded_at IS NULL AND NOT completed
@@ -48,8 +58,17 @@ WITH due AS (
   WHERE t.id = due.id AND due.user_id IN (SELECT user_id FROM held)
     AND t.reminded_at IS NULL AND NOT t.completed AND t.remind_at <= now()
   RETURNING t.id, t.user_id, t.title, t.due_at, t.remind_at
+), pushes AS (
+  INSERT INTO reminder_pushes (subscription_id, payload, topic, expires_at)
+  SELECT s.id,
+         json_build_object('type', 'reminder', 'id', f.id, 'title', f.title, 'due_at', f.due_at,
+                           'remind_at', f.remind_at)::text,
+         replace(f.id::text, '-', ''),
+         now() + make_interval(secs => :push_lifetime)
+  FROM fired AS f JOIN push_subscriptions AS s ON s.user_id = f.user_id
+  RETURNING 1
 )
-SELECT count(*) AS fired, (SELECT count(*) FROM due) AS due FROM (
+SELECT count(*) AS fired, (SELECT count(*) FROM due) AS due, (SELECT count(*) FROM pushes) AS pushes FROM (
   SELECT pg_notify('task_changes', json_build_object(
     'type', 'reminder', 'user_id', user_id, 'id', id, 'title', title, 'due_at', due_at, 'remind_at', remind_at
   )::text) FROM fired) AS announced
@@ -59,10 +78,11 @@ SELECT count(*) AS fired, (SELECT count(*) FROM due) AS due FROM (
 class ReminderClock:
     """One per worker: sleeps until the earliest reminder it knows of, then fires what is due."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, on_pushes_queued: Callable[[], None] = lambda: None) -> None:
         self._database = database
-        self._next: datetime | None = None
-        self._woken = asyncio.Event()
+        # Told when a firing queued pushes (taskapi/push/sender.py: Pusher.wake).
+        self._on_pushes_queued = on_pushes_queued
+        self._alarm = Alarm()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -74,51 +94,65 @@ class ReminderClock:
             await asyncio.gather(self._task, return_exceptions=True)
 
     def consider(self, remind_at: datetime | None) -> None:
-        """A write set a pending reminder at `remind_at`: wake early if it comes before the one awaited."""
-        if remind_at is not None and (self._next is None or remind_at < self._next):
-            self._next = remind_at
-            self._woken.set()
-
-    def recheck(self) -> None:
-        """Many reminders may have come back at once (a list restored): read the earliest again."""
-        self._next = datetime.min.replace(tzinfo=UTC)
-        self._woken.set()
+        """A committed write set a pending reminder at `remind_at`: wake then at the latest."""
+        self._alarm.tell(remind_at)
 
     async def _run(self) -> None:
         while True:
+            self._alarm.reading()
             try:
                 await self._fire_due()
-                self._next = await self._earliest()
+                async with self._database.maintenance_engine.connect() as connection:
+                    self._alarm.read((await connection.execute(_NEXT)).scalar())
             except Exception as error:  # the database unreachable, a timeout: look again a little later
                 log.warning("firing reminders failed (%s); retrying", type(error).__name__)
-                self._next = datetime.now(UTC)
-                await asyncio.sleep(RETRY_SECONDS)
-                continue
-            if self._next is not None and self._next <= datetime.now(UTC):
+                self._alarm.read(datetime.now(UTC) + timedelta(seconds=RETRY_SECONDS))
+            if self._alarm.due():
                 await asyncio.sleep(0.1)  # due, but skipped: its user's write was in flight
-            await self._sleep_until_due()
-
-    async def _sleep_until_due(self) -> None:
-        while True:
-            self._woken.clear()
-            wait = None if self._next is None else (self._next - datetime.now(UTC)).total_seconds()
-            if wait is not None and wait <= 0:
-                return
-            try:
-                async with asyncio.timeout(wait):
-                    await self._woken.wait()
-            except TimeoutError:
-                return
-
-    async def _earliest(self) -> datetime | None:
-        async with self._database.maintenance_engine.connect() as connection:
-            return (await connection.execute(_NEXT)).scalar()
+            await self._alarm.wait()
 
     async def _fire_due(self) -> None:
         while True:
             async with self._database.maintenance_engine.begin() as connection:
-                row = (await connection.execute(_FIRE, {"batch": BATCH})).one()
+                params = {"batch": BATCH, "push_lifetime": PUSH_LIFETIME_SECONDS}
+                row = (await connection.execute(_FIRE, params)).one()
             if row.fired:
                 log.info("fired %d reminders", row.fired)
+            if row.pushes:
+                self._on_pushes_queued()
             if row.due < BATCH or row.fired == 0:
                 return
+
+
+# Told after the request's transaction committed (ReminderTelling), so that the clock's next read sees them.
+_TOLD: ContextVar[list[datetime] | None] = ContextVar("reminders_told", default=None)
+# Many reminders at once (a list restored): the clock reads the earliest again at once.
+NOW = datetime.min.replace(tzinfo=UTC)
+
+
+def remind_after_commit(remind_at: datetime) -> None:
+    """A pending reminder this request's write set: the worker's clock is told once the request is done."""
+    told = _TOLD.get()
+    if told is not None:
+        told.append(remind_at)
+
+
+class ReminderTelling:
+    """ASGI middleware: tells the worker's clock, after each request (its transaction over), of the reminders it
+    set (remind_after_commit)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        told: list[datetime] = []
+        token = _TOLD.set(told)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _TOLD.reset(token)
+            clock = scope.get("state", {}).get("reminders")
+            if told and clock is not None:
+                clock.consider(min(told))

@@ -3,11 +3,11 @@ the quota's 409, and why a write changed nothing (403, 404 or 412)."""
 
 import uuid
 
-from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from taskapi.http.problems import Problem
+from taskapi.sync.reminders import remind_after_commit
 from taskapi.tasks import trashing
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import public_task, to_json
@@ -18,7 +18,7 @@ JSON = "application/json"
 def task_response(row, status: int = 200, headers: dict | None = None) -> Response:
     if row["remind_at"] is not None and row["reminded_at"] is None and not row["completed"]:
         # A pending reminder this worker's clock may not know of yet (taskapi/sync/reminders.py).
-        request.state.reminders.consider(row["remind_at"])
+        remind_after_commit(row["remind_at"])
     headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
     return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
 

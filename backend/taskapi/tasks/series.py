@@ -3,9 +3,9 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from connexion import request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.sync.reminders import remind_after_commit
 from taskapi.tasks import recurrence, store, subtasks
 from taskapi.tasks.answers import over_quota
 from taskapi.tasks.models import CHANGED_COLUMNS, DUE_NEVER, TASKS
@@ -49,6 +49,7 @@ async def continue_series(session: AsyncSession, row, quota: int):
     following = await store.write(session, insert, {**values, "quota": quota})
     if following is None or not await subtasks.copy_to(session, row, following, quota):
         raise over_quota(quota)
-    request.state.reminders.consider(following["remind_at"])
+    if following["remind_at"] is not None:
+        remind_after_commit(following["remind_at"])
     linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])
     return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()

@@ -30,6 +30,8 @@ export type ListUpdate = components["schemas"]["ListUpdate"];
 export type TaskMove = components["schemas"]["TaskMove"];
 export type TaskCompletion = components["schemas"]["TaskCompletion"];
 export type BatchResult = components["schemas"]["BatchResult"];
+export type PushSubscriptionCreate = components["schemas"]["PushSubscriptionCreate"];
+export type PushSubscriptionList = components["schemas"]["PushSubscriptionList"];
 /** A task id, or the `ref` an earlier create of the same batch gave its new task. */
 type TaskRef = string;
 /**

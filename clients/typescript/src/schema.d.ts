@@ -576,6 +576,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{user_id}/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List push subscriptions, and the VAPID public key
+         * @description The browsers this user's reminders are pushed to, oldest first, and `vapid_public_key`: the service's
+         *     VAPID public key, to pass as `applicationServerKey` to the browser's `pushManager.subscribe()`
+         *     (`null` when the service sends no push messages: reminders then reach open event streams only).
+         */
+        get: operations["listPushSubscriptions"];
+        put?: never;
+        /**
+         * Register a browser's push subscription
+         * @description Takes the browser's `PushSubscription` as its `toJSON()` gives it. The same endpoint again keeps
+         *     its registration (`200`, with the keys now sent); a new one is `201`. At most 20 per user (then a
+         *     `409`, `push-subscription-quota-exceeded`). The endpoint must be an `https` URL on a public address:
+         *     one on a private, loopback or link-local address is a `400`. A service without VAPID keys answers
+         *     `409` (`push-not-configured`).
+         *
+         *     Each reminder that fires is pushed to every subscription of the user, encrypted (`aes128gcm`) with
+         *     the subscription's keys and signed with VAPID, with a TTL (an hour) and `Urgency: high`; its data is
+         *     `{"type": "reminder", "id", "title", "due_at", "remind_at"}`. A subscription its push service
+         *     answers `404` or `410` is removed.
+         */
+        post: operations["createPushSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/{user_id}/push-subscriptions/{subscription_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /** @description The subscription's id, a UUID. */
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a push subscription
+         * @description Stops pushing reminders to that browser (when it unsubscribes, or the user signs out there).
+         */
+        delete: operations["deletePushSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{user_id}/changes": {
         parameters: {
             query?: never;
@@ -861,6 +930,32 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description A browser's `PushSubscription`, as `toJSON()` gives it. */
+        PushSubscriptionCreate: {
+            /** @description The push service's URL for this browser (https, on a public address). */
+            endpoint: string;
+            /** @description Ignored (browsers send `null`). */
+            expirationTime?: number | null;
+            keys: {
+                /** @description The browser's P-256 public key, base64url. */
+                p256dh: string;
+                /** @description The browser's 16-byte authentication secret, base64url. */
+                auth: string;
+            };
+        };
+        /** @description A registered browser (its keys are not answered back). */
+        PushSubscription: {
+            /** Format: uuid */
+            id: string;
+            endpoint: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        PushSubscriptionList: {
+            items: components["schemas"]["PushSubscription"][];
+            /** @description The `applicationServerKey` for `pushManager.subscribe()`; `null` if the service sends no pushes. */
+            vapid_public_key: string | null;
+        };
         /** @description A new task. Only `title` is required. */
         TaskCreate: {
             title: components["schemas"]["Title"];
@@ -1075,7 +1170,7 @@ export interface components {
              *     handle the ones you know and treat any other by its `status`.
              * @enum {string}
              */
-            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:list-quota-exceeded" | "urn:taskapi:problem:list-name-taken" | "urn:taskapi:problem:subtask-quota-exceeded" | "urn:taskapi:problem:parent-in-trash" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
+            type: "urn:taskapi:problem:validation-error" | "urn:taskapi:problem:invalid-token" | "urn:taskapi:problem:forbidden" | "urn:taskapi:problem:not-found" | "urn:taskapi:problem:method-not-allowed" | "urn:taskapi:problem:precondition-failed" | "urn:taskapi:problem:idempotency-key-reused" | "urn:taskapi:problem:task-quota-exceeded" | "urn:taskapi:problem:list-quota-exceeded" | "urn:taskapi:problem:list-name-taken" | "urn:taskapi:problem:subtask-quota-exceeded" | "urn:taskapi:problem:parent-in-trash" | "urn:taskapi:problem:push-subscription-quota-exceeded" | "urn:taskapi:problem:push-not-configured" | "urn:taskapi:problem:sync-position-expired" | "urn:taskapi:problem:rate-limited" | "urn:taskapi:problem:too-many-event-streams" | "urn:taskapi:problem:request-headers-too-large" | "urn:taskapi:problem:unprocessable" | "urn:taskapi:problem:payload-too-large" | "urn:taskapi:problem:unsupported-media-type" | "urn:taskapi:problem:service-unavailable" | "urn:taskapi:problem:internal-error";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -1259,6 +1354,27 @@ export interface components {
                  *       "status": 409,
                  *       "detail": "You already have 10000 tasks, the most an account may hold; delete some before creating more.",
                  *       "limit": 10000
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `push-subscription-quota-exceeded`: the user holds `limit` (20) push subscriptions; `push-not-configured`:
+         *     this service has no VAPID keys and sends no push messages. Nothing was changed.
+         */
+        PushConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:push-subscription-quota-exceeded",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "You already have 20 push subscriptions, the most a user may; remove one first.",
+                 *       "limit": 20
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -2634,6 +2750,153 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPushSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's push subscriptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "9b2f0c1e-7d4a-4c3b-8e6f-1a2b3c4d5e6f",
+                     *           "endpoint": "https://fcm.googleapis.com/fcm/send/dGhpcyBpcyBhbiBleGFtcGxl",
+                     *           "created_at": "2026-11-30T09:00:00Z"
+                     *         }
+                     *       ],
+                     *       "vapid_public_key": "BEl62iUYgUivxIkv69yViEuiBIa-Ib9-SkvMeAtA3LFgDzkrxZJjSgSnfckjBJuBkr3qBUYIHBQFLXYp5Nksh8U"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PushSubscriptionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPushSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscriptionCreate"];
+            };
+        };
+        responses: {
+            /** @description This endpoint was registered already; its keys are now the ones sent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9b2f0c1e-7d4a-4c3b-8e6f-1a2b3c4d5e6f",
+                     *       "endpoint": "https://fcm.googleapis.com/fcm/send/dGhpcyBpcyBhbiBleGFtcGxl",
+                     *       "created_at": "2026-11-30T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            /** @description Registered. */
+            201: {
+                headers: {
+                    /** @description The subscription, to delete it. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9b2f0c1e-7d4a-4c3b-8e6f-1a2b3c4d5e6f",
+                     *       "endpoint": "https://fcm.googleapis.com/fcm/send/dGhpcyBpcyBhbiBleGFtcGxl",
+                     *       "created_at": "2026-11-30T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PushSubscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["PushConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deletePushSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+                /** @description The subscription's id, a UUID. */
+                subscription_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

@@ -1,0 +1,49 @@
+"""Which push endpoints the service may call (SSRF): https URLs whose host resolves to public addresses only, so
+that nobody can make the service call hosts of the operator's network by subscribing with their address.
+
+PUSH_ALLOW_LOCAL_ENDPOINTS (tests) also admits http and the loopback addresses, for a push service running on the
+test machine; private, link-local, shared and reserved addresses stay refused even then. The check runs when a
+subscription is made and again before every push (a name may resolve elsewhere by then).
+"""
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+MAX_LENGTH = 2048
+
+
+class Refused(ValueError):
+    """The endpoint is not one the service may call; the message says why."""
+
+
+def _admitted(address: str, allow_local: bool) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return allow_local
+    return ip.is_global and not ip.is_multicast
+
+
+async def check(endpoint: str, allow_local: bool) -> None:
+    """Refused unless `endpoint` may be called (see the module's doc)."""
+    if len(endpoint) > MAX_LENGTH:
+        raise Refused(f"must be at most {MAX_LENGTH} characters")
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Refused("must be a URL such as https://push.example.com/…") from None
+    schemes = ("https", "http") if allow_local else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise Refused("must be an https:// URL of a push service")
+    if parts.username or parts.password:
+        raise Refused("must not carry a user name or password")
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise Refused(f"names a host that does not resolve ({parts.hostname})") from None
+    if not found or not all(_admitted(info[4][0], allow_local) for info in found):
+        raise Refused("must be on a public address (not a private, loopback or link-local one)")
