@@ -61,8 +61,9 @@ WITH due AS (
 ), pushes AS (
   INSERT INTO reminder_pushes (subscription_id, payload, topic, expires_at)
   SELECT s.id,
-         json_build_object('type', 'reminder', 'id', f.id, 'title', f.title, 'due_at', f.due_at,
-                           'remind_at', f.remind_at)::text,
+         json_build_object('type', 'reminder', 'id', f.id, 'title', f.title,
+                           'due_at', to_char(f.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                           'remind_at', to_char(f.remind_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))::text,
          replace(f.id::text, '-', ''),
          now() + make_interval(secs => :push_lifetime)
   FROM fired AS f JOIN push_subscriptions AS s ON s.user_id = f.user_id

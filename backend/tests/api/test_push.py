@@ -160,6 +160,7 @@ def test_a_reminder_is_pushed_once_signed_and_encrypted(carol, push_service, pus
                 "due_at": None,
                 "remind_at": push["data"]["remind_at"],
             }
+            assert push["data"]["remind_at"].endswith("Z"), "RFC 3339 in UTC, as the API writes instants"
             assert datetime.fromisoformat(push["data"]["remind_at"]) == datetime.fromisoformat(task["remind_at"])
             assert push["claims"]["sub"] == SUBJECT
             assert push["public_key"] == public_key(Vapid.from_string(PRIVATE_KEY))
