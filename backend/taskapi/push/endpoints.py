@@ -3,13 +3,18 @@ that nobody can make the service call hosts of the operator's network by subscri
 
 PUSH_ALLOW_LOCAL_ENDPOINTS (tests) also admits http and the loopback addresses, for a push service running on the
 test machine; private, link-local, shared and reserved addresses stay refused even then. The check runs when a
-subscription is made and again before every push (a name may resolve elsewhere by then).
+subscription is made and again before every push (a name may resolve elsewhere by then), and the push connects
+only to addresses the same rule admits (PublicResolver): a name that resolves to a public address for the check
+and to a private one for the connection (DNS rebinding) gets no connection.
 """
 
 import asyncio
 import ipaddress
 import socket
 from urllib.parse import urlsplit
+
+from aiohttp import ThreadedResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 MAX_LENGTH = 2048
 
@@ -18,7 +23,7 @@ class Refused(ValueError):
     """The endpoint is not one the service may call; the message says why."""
 
 
-def _admitted(address: str, allow_local: bool) -> bool:
+def admitted(address: str, allow_local: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
@@ -45,5 +50,25 @@ async def check(endpoint: str, allow_local: bool) -> None:
         found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise Refused(f"names a host that does not resolve ({parts.hostname})") from None
-    if not found or not all(_admitted(info[4][0], allow_local) for info in found):
+    if not found or not all(admitted(info[4][0], allow_local) for info in found):
         raise Refused("must be on a public address (not a private, loopback or link-local one)")
+
+
+class PublicResolver(AbstractResolver):
+    """aiohttp's name resolution for push connections: the addresses a name resolves to, all of them admitted, or
+    OSError. (aiohttp connects to an IP address written in the URL without resolving it; `check` covers those.)"""
+
+    def __init__(self, allow_local: bool) -> None:
+        self._inner = ThreadedResolver()
+        self._allow_local = allow_local
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        if not found or not all(admitted(result["host"], self._allow_local) for result in found):
+            raise OSError(f"{host} resolves to an address this service may not call")
+        return found
+
+    async def close(self) -> None:
+        await self._inner.close()

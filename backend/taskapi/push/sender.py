@@ -83,7 +83,8 @@ class Pusher:
         self._alarm.tell(datetime.now(UTC))
 
     async def _run(self) -> None:
-        async with aiohttp.ClientSession() as session:
+        connector = aiohttp.TCPConnector(resolver=endpoints.PublicResolver(self._allow_local))
+        async with aiohttp.ClientSession(connector=connector) as session:
             while True:
                 self._alarm.reading()
                 try:

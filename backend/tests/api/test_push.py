@@ -130,6 +130,30 @@ def test_without_the_test_switch_only_public_https_endpoints_pass(endpoint):
     asyncio.run(endpoints.check(endpoint, allow_local=True))
 
 
+def test_push_connections_resolve_names_to_admitted_addresses_only():
+    """The connection resolves the name again, through the same rule as the check: a name that answered a public
+    address for the check cannot answer a private one for the connection (DNS rebinding)."""
+
+    async def resolve(allow_local: bool) -> list:
+        resolver = endpoints.PublicResolver(allow_local)
+        try:
+            return await resolver.resolve("localhost", 443)
+        finally:
+            await resolver.close()
+
+    with pytest.raises(OSError, match="may not call"):
+        asyncio.run(resolve(allow_local=False))
+    assert {result["host"] for result in asyncio.run(resolve(allow_local=True))} <= {"127.0.0.1", "::1"}
+
+
+def test_a_push_to_a_named_host_goes_through_the_resolver(carol, push_service):
+    browser = push_service.browser()
+    named = {**browser.subscription(), "endpoint": browser.endpoint.replace("127.0.0.1", "localhost")}
+    assert carol.post(f"/{carol.user_id}/push-subscriptions", json=named).status_code == 201
+    carol.post(f"/{carol.user_id}/tasks", json={"title": "named", "remind_at": _in(0.5)})
+    assert browser.next(timeout=5)["data"]["title"] == "named"
+
+
 def test_the_test_switch_is_refused_in_jwks_mode_outside_tests(make_settings):
     with pytest.raises(ValueError, match="PUSH_ALLOW_LOCAL_ENDPOINTS"):
         make_settings(push_allow_local_endpoints=True)

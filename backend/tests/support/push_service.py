@@ -103,7 +103,8 @@ class PushService:
         assert scheme == "vapid", headers["authorization"]
         fields = dict(part.strip().split("=", 1) for part in params.split(","))
         key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(fields["k"]))
-        claims = jwt.decode(fields["t"], key, algorithms=["ES256"], audience=self.origin)
+        # The audience is the endpoint's origin, as the sender wrote it (127.0.0.1 or localhost).
+        claims = jwt.decode(fields["t"], key, algorithms=["ES256"], audience=f"http://{headers['host']}")
         assert claims["exp"] - time.time() <= 24 * 3600, "a VAPID token may last 24 hours at most"
         assert headers["content-encoding"] == "aes128gcm"
         data = http_ece.decrypt(body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm")
