@@ -2,13 +2,13 @@
 /** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
  * live events. Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
  * be reached they wait, shown as done, and go out together as one batch when it is back. */
-import type { BatchOperation, DueReminder, List, operations, Summary, TagList, Task } from "@taskapi/client";
+import type { DueReminder, List, operations, Summary, TagList, Task } from "@taskapi/client";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
 import { authClient } from "@/lib/auth-client";
 import { browserTimeZone } from "@/lib/time";
-import { newRef, useOutbox } from "@/lib/outbox";
+import { newRef, shownTasks, useOutbox, waitingCreates } from "@/lib/outbox";
 import { subscribeToPush } from "@/lib/push";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { notify } from "@/lib/notifications";
@@ -378,29 +378,6 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
 /** The list a new task goes in: the one shown, null for the Inbox, or (every task shown) the API's default. */
 function listOf(view: View): string | null | undefined {
   return view === "all" ? undefined : view === "inbox" ? null : view;
-}
-
-/** The new tasks still in the outbox that belong in the view shown. */
-function waitingCreates(pending: BatchOperation[], view: View): { ref: string; title: string }[] {
-  return pending.flatMap((operation) => {
-    if (operation.op !== "create" || operation.body.parent_id) return [];
-    const listId = operation.body.list_id ?? null;
-    const inView = view === "all" || (view === "inbox" ? listId === null : listId === view);
-    return inView ? [{ ref: operation.ref ?? "", title: operation.body.title }] : [];
-  });
-}
-
-/** The tasks read, as the outbox will leave them: deleted ones gone, completions shown. */
-function shownTasks(tasks: Task[], pending: BatchOperation[]): Task[] {
-  const gone = new Set(pending.flatMap((operation) => (operation.op === "delete" ? [operation.id] : [])));
-  const completed = new Map(
-    pending.flatMap((operation) =>
-      operation.op === "complete" && operation.body ? [[operation.id, operation.body.completed] as const] : [],
-    ),
-  );
-  return tasks
-    .filter((task) => !gone.has(task.id))
-    .map((task) => (completed.has(task.id) ? { ...task, completed: completed.get(task.id)! } : task));
 }
 
 function queryOf(filters: Filters) {

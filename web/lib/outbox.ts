@@ -13,7 +13,7 @@
  * change made as the connection fails goes out alone (retried until answered), and what follows it meanwhile
  * goes out together after it.
  */
-import type { BatchOperation } from "@taskapi/client";
+import type { BatchOperation, Task } from "@taskapi/client";
 import { reconnectDelay } from "@taskapi/client";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 
@@ -199,4 +199,27 @@ export function useOutbox(api: TaskApi, userId: string, onApplied: () => Promise
     [store],
   );
   return { ...view, send };
+}
+
+/** The new tasks still in the outbox that belong in the view shown ("all", "inbox" or a list's id). */
+export function waitingCreates(pending: BatchOperation[], view: string): { ref: string; title: string }[] {
+  return pending.flatMap((operation) => {
+    if (operation.op !== "create" || operation.body.parent_id) return [];
+    const listId = operation.body.list_id ?? null;
+    const inView = view === "all" || (view === "inbox" ? listId === null : listId === view);
+    return inView ? [{ ref: operation.ref ?? "", title: operation.body.title }] : [];
+  });
+}
+
+/** The tasks read, as the outbox will leave them: deleted ones gone, completions shown. */
+export function shownTasks(tasks: Task[], pending: BatchOperation[]): Task[] {
+  const gone = new Set(pending.flatMap((operation) => (operation.op === "delete" ? [operation.id] : [])));
+  const completed = new Map(
+    pending.flatMap((operation) =>
+      operation.op === "complete" && operation.body ? [[operation.id, operation.body.completed] as const] : [],
+    ),
+  );
+  return tasks
+    .filter((task) => !gone.has(task.id))
+    .map((task) => (completed.has(task.id) ? { ...task, completed: completed.get(task.id)! } : task));
 }

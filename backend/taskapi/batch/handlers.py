@@ -1,6 +1,8 @@
 """POST /{user_id}/batch: up to 100 task operations applied in order, in one transaction, all or nothing; an
 offline client's queue sent as one request (taskapi/batch/operations.py runs each one)."""
 
+import functools
+
 import orjson
 import sqlalchemy as sa
 from connexion import request
@@ -18,7 +20,8 @@ from taskapi.tasks.answers import private_json
 from taskapi.tasks.etags import etag
 from taskapi.tasks.models import PUBLIC_COLUMNS, TASKS, public_task, to_json
 
-_SCHEMAS = Schemas(SPEC_PATH)
+# The contract's schemas, resolved on the first batch rather than at every worker's start.
+_schemas = functools.cache(lambda: Schemas(SPEC_PATH))
 # The tasks the batch answered with, as the whole batch left them.
 _AS_LEFT = sa.select(*PUBLIC_COLUMNS).where(
     TASKS.c.user_id == sa.bindparam("owner_id"),
@@ -57,7 +60,7 @@ async def apply_batch(user_id: str, body: dict, user: str) -> Response:
         with enclosed_in(session):
             for index, operation in enumerate(operations):
                 try:
-                    kind, task_id, op_body = prepare(index, operation, refs, _SCHEMAS)
+                    kind, task_id, op_body = prepare(index, operation, refs, _schemas())
                     status, task = await apply(kind, user_id, user, task_id, op_body, operation.get("if_match"))
                 except ProblemException as problem:
                     raise _in_operation(problem, index, operation["op"]) from None

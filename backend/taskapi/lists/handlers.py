@@ -16,11 +16,11 @@ from taskapi.http.problems import field_error, invalid
 from taskapi.lists import positions, store
 from taskapi.lists.answers import list_absent, list_quota_exceeded, list_response, whose
 from taskapi.lists.models import public_list
-from taskapi.sync.reminders import NOW, remind_after_commit
 from taskapi.tasks import idempotency
 from taskapi.tasks import store as task_store
 from taskapi.tasks.answers import not_yours, over_quota, private_json
 from taskapi.tasks.etags import if_match
+from taskapi.tasks.reminders_set import AT_ONCE, remind_after_commit
 
 
 def _normalised(body: dict) -> dict:
@@ -134,5 +134,5 @@ async def restore_list(user_id: str, list_id: str, user: str) -> Response:
         if ((await session.exec(store.LIVE_TASKS, params=params)).scalar() or 0) > settings.max_tasks_per_user:
             raise over_quota(settings.max_tasks_per_user)
         row = await fetch_first(session, store.READ, params)
-        remind_after_commit(NOW)  # its tasks' reminders are pending again: read the earliest anew
+        remind_after_commit(AT_ONCE)  # its tasks' reminders are pending again: read the earliest anew
     return list_response(row)

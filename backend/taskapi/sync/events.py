@@ -16,8 +16,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from taskapi.auth.tokens import require_owner
 from taskapi.http.problems import Problem
+from taskapi.sync.announcements import Change, Reminder, Resync
 from taskapi.sync.changes import KINDS, changes_since, position, settled_head, token
-from taskapi.sync.hub import Change, ChangeHub, Reminder, Resync, Subscription
+from taskapi.sync.hub import ChangeHub, Subscription
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.etags import PRIVATE
 

@@ -18,8 +18,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 import psycopg
@@ -30,6 +29,7 @@ from sqlmodel import Field, SQLModel
 from taskapi.db.session import Database, libpq_conninfo, statement
 from taskapi.http.problems import Problem, unavailable
 from taskapi.settings import Settings
+from taskapi.sync.announcements import Change, Reminder, Resync, parsed
 from taskapi.tasks.models import USER_ID_MAX
 
 log = logging.getLogger(__name__)
@@ -79,29 +79,6 @@ WITH lease AS (
   ON CONFLICT (user_id) DO UPDATE SET until = greatest(l.until, EXCLUDED.until))
 INSERT INTO task_counts (user_id) VALUES (:user_id) ON CONFLICT (user_id) DO NOTHING
 """)
-
-
-@dataclass(frozen=True)
-class Change:
-    seq: int
-    id: str
-    op: str
-    kind: str = "task"  # or "list" (migration 0012)
-
-
-@dataclass(frozen=True)
-class Resync:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """A reminder that fired (taskapi/sync/reminders.py): what `event: reminder` carries."""
-
-    id: str
-    title: str
-    due_at: str | None
-    remind_at: str
 
 
 class Subscription:
@@ -221,7 +198,7 @@ class ChangeHub:
         """Deliver one announcement; anything else on the channel (anyone with the database's password can
         NOTIFY it) is logged and ignored, never allowed to end the listener."""
         try:
-            user_id, item, reminder_set = _parsed(orjson.loads(payload))
+            user_id, item, reminder_set = parsed(orjson.loads(payload))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             FOREIGN_NOTIFICATIONS.inc()
             log.warning("ignored a notification on %s that is not a task change", CHANNEL)
@@ -275,29 +252,3 @@ class ChangeHub:
             dropped = True
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
-
-
-def _instant(value: str) -> str:
-    """An instant Postgres wrote in JSON (`…+00:00`), as the API writes them: RFC 3339 in UTC, ending in Z."""
-    return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _parsed(announcement: dict) -> tuple[str, Change | Reminder, datetime | None]:
-    """The user, what to deliver to the user's streams, and the pending reminder a change set (if any), from an
-    announcement: a change (migrations 0010, 0012, 0015) or a reminder that fired (taskapi/sync/reminders.py).
-    KeyError, TypeError or ValueError if it is neither."""
-    user_id = announcement["user_id"]
-    if not isinstance(user_id, str):
-        raise TypeError
-    if announcement.get("type") == "reminder":
-        task_id, title, due_at = announcement["id"], announcement["title"], announcement.get("due_at")
-        if not (isinstance(task_id, str) and isinstance(title, str)):
-            raise TypeError
-        due = _instant(due_at) if due_at is not None else None
-        return user_id, Reminder(task_id, title, due, _instant(announcement["remind_at"])), None
-    seq, task_id, op = announcement["seq"], announcement["id"], announcement["op"]
-    kind = announcement.get("kind", "task")  # announcements from before migration 0012 name no kind
-    if not (isinstance(seq, int) and isinstance(task_id, str)) or kind not in ("task", "list"):
-        raise TypeError
-    remind_at = announcement.get("remind_at")
-    return user_id, Change(seq, task_id, op, kind), datetime.fromisoformat(remind_at) if remind_at else None

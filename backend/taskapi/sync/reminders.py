@@ -12,7 +12,7 @@ reminders fire on the next pass, a moment later.
 
 No polling: each worker sleeps until the earliest pending reminder it knows of (one indexed query when it starts,
 and after each firing), and is woken early by the writes that set an earlier one, once committed: its own
-(`remind_after_commit`, for every task a request answers with, told when the request is done) and other workers'
+(taskapi/tasks/reminders_set.py: every task a request answers with, told when the request is done) and other workers'
 (their announcements carry the reminder, migration 0015).
 With reminders days away, an idle service sends Postgres nothing until the first is due.
 
@@ -23,7 +23,6 @@ for the worker's Pusher (taskapi/push/sender.py) to send: a fired reminder alway
 import asyncio
 import logging
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -31,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskapi.db.session import Database
 from taskapi.sync.alarm import Alarm
+from taskapi.tasks.reminders_set import collected
 
 log = logging.getLogger(__name__)
 
@@ -125,22 +125,9 @@ class ReminderClock:
                 return
 
 
-# Told after the request's transaction committed (ReminderTelling), so that the clock's next read sees them.
-_TOLD: ContextVar[list[datetime] | None] = ContextVar("reminders_told", default=None)
-# Many reminders at once (a list restored): the clock reads the earliest again at once.
-NOW = datetime.min.replace(tzinfo=UTC)
-
-
-def remind_after_commit(remind_at: datetime) -> None:
-    """A pending reminder this request's write set: the worker's clock is told once the request is done."""
-    told = _TOLD.get()
-    if told is not None:
-        told.append(remind_at)
-
-
 class ReminderTelling:
     """ASGI middleware: tells the worker's clock, after each request (its transaction over), of the reminders it
-    set (remind_after_commit)."""
+    set (taskapi/tasks/reminders_set.py)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,12 +135,8 @@ class ReminderTelling:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        told: list[datetime] = []
-        token = _TOLD.set(told)
-        try:
+        with collected() as told:
             await self.app(scope, receive, send)
-        finally:
-            _TOLD.reset(token)
-            clock = scope.get("state", {}).get("reminders")
-            if told and clock is not None:
-                clock.consider(min(told))
+        clock = scope.get("state", {}).get("reminders")
+        if told and clock is not None:
+            clock.consider(min(told))

@@ -7,10 +7,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from taskapi.http.problems import Problem
-from taskapi.sync.reminders import remind_after_commit
 from taskapi.tasks import trashing
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import public_task, to_json
+from taskapi.tasks.reminders_set import remind_after_commit
 
 JSON = "application/json"
 

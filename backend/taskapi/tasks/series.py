@@ -5,10 +5,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.sync.reminders import remind_after_commit
 from taskapi.tasks import recurrence, store, subtasks
 from taskapi.tasks.answers import over_quota
 from taskapi.tasks.models import CHANGED_COLUMNS, DUE_NEVER, TASKS
+from taskapi.tasks.reminders_set import remind_after_commit
 
 
 def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
