@@ -11,6 +11,7 @@ import pytest
 from taskapi.cli import migrate
 from taskapi.db.session import sqlalchemy_url
 from taskapi.settings import Settings
+from tests.support.clusters import cluster
 from tests.support.issuer import CURSOR_SECRET, ISSUER, METRICS_TOKEN, SHARED_SECRET, Issuer
 from tests.support.live_server import LiveServer
 
@@ -22,7 +23,7 @@ def direct_database_url() -> str:
     if not url:
         from taskapi.db.embedded import embedded_database
 
-        url = embedded_database("taskapi_test", cluster="postgres-test", fresh=True)
+        url = embedded_database("taskapi_test", cluster=cluster("test"), fresh=True)
     migrate(url)
     return url
 
@@ -135,20 +136,20 @@ def own_cluster():
     from taskapi.cli import migrate
     from taskapi.db.embedded import DATA_DIR, embedded_database
 
-    url = embedded_database("outage", cluster="postgres-outage", fresh=True)
+    url = embedded_database("outage", cluster=cluster("outage"), fresh=True)
     migrate(url)
-    cluster = get_server(DATA_DIR / "postgres-outage")
+    server = get_server(DATA_DIR / cluster("outage"))
 
     class Cluster:
         database_url = url
 
         @staticmethod
         def stop() -> None:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=cluster.pgdata, user=cluster.system_user)
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
 
         @staticmethod
         def start() -> None:
-            cluster.ensure_postgres_running()
+            server.ensure_postgres_running()
 
     yield Cluster
     Cluster.start()

@@ -4,12 +4,14 @@ the change feed, live events and rate limits; batches racing single writes."""
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
 import yaml
 
 from taskapi.app import SPEC_PATH
+from tests.support.clock import days_from_now, instant
 from tests.support.event_stream import EventStream
 from tests.support.live_server import LiveServer
 from tests.support.subtasks import add_subtasks
@@ -172,10 +174,11 @@ def test_quotas_and_recurrence_hold_inside_a_batch(alice, db):
     assert refused.json()["operation"] == 1
     assert alice.client.get(f"/{alice.id}/tasks/{parent['id']}").json()["subtasks"]["total"] == 99
 
-    recurring = {"title": "standup", "due_at": "2026-12-01T09:00:00Z", "recurrence": {"rule": "FREQ=DAILY"}}
+    tomorrow = days_from_now(1)
+    recurring = {"title": "standup", "due_at": instant(tomorrow), "recurrence": {"rule": "FREQ=DAILY"}}
     done = _applied(alice, [{"op": "create", "ref": "s", "body": recurring}, {"op": "complete", "id": "s"}])
     following = done["results"][1]["task"]["next_occurrence_id"]
-    assert alice.client.get(f"/{alice.id}/tasks/{following}").json()["due_at"] == "2026-12-02T09:00:00Z"
+    assert alice.client.get(f"/{alice.id}/tasks/{following}").json()["due_at"] == instant(tomorrow + timedelta(days=1))
 
 
 def test_a_batch_is_one_event_and_one_change_per_task_in_order(alice, server: LiveServer):

@@ -9,6 +9,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.support.clusters import cluster
 from tests.support.issuer import SHARED_SECRET, hs256_token
 from tests.support.service_process import start_service
 
@@ -60,9 +61,8 @@ def test_sigterm_mid_burst_loses_nothing_acknowledged(database_url, db):
 def test_sigterm_stops_the_embedded_postgres_that_make_run_started(workers):
     from taskapi.db.embedded import DATA_DIR
 
-    cluster = "postgres-sigterm"
-    process, _base = start_service(None, EMBEDDED_CLUSTER=cluster, WEB_CONCURRENCY=workers)
-    postmaster = int((DATA_DIR / cluster / "postmaster.pid").read_text().split()[0])
+    process, _base = start_service(None, EMBEDDED_CLUSTER=cluster("sigterm"), WEB_CONCURRENCY=workers)
+    postmaster = int((DATA_DIR / cluster("sigterm") / "postmaster.pid").read_text().split()[0])
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0, "a SIGTERM is a normal stop"
     deadline = time.monotonic() + 15

@@ -3,9 +3,11 @@ moving, deleting, restoring and recurring parents; ownership of `parent_id`; the
 writes on a parent and its subtasks."""
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 
+from tests.support.clock import days_from_now, instant
 from tests.support.live_server import LiveServer
 from tests.support.subtasks import add_subtasks
 
@@ -204,10 +206,10 @@ def test_deleting_a_list_and_restoring_it_keeps_parents_and_subtasks_together(al
 
 
 def test_completing_a_recurring_parent_gives_the_next_occurrence_open_copies(alice):
-    parent = alice.create(
-        "weekly review", due_at="2026-12-01T09:00:00Z", recurrence={"rule": "FREQ=WEEKLY", "timezone": "UTC"}
-    )
-    alice.create("inbox zero", parent_id=parent["id"], due_at="2026-12-01T08:00:00Z", tags=["Focus"])
+    due = days_from_now(1)
+    parent = alice.create("weekly review", due_at=instant(due), recurrence={"rule": "FREQ=WEEKLY", "timezone": "UTC"})
+    step_due = due - timedelta(hours=1)
+    alice.create("inbox zero", parent_id=parent["id"], due_at=instant(step_due), tags=["Focus"])
     alice.create("plan the week", parent_id=parent["id"])
     done = _complete(alice, parent).json()
     assert done["subtasks"] == {"open": 0, "total": 2}
@@ -217,7 +219,7 @@ def test_completing_a_recurring_parent_gives_the_next_occurrence_open_copies(ali
     items = copies.json()["items"]
     assert [item["title"] for item in items] == ["inbox zero", "plan the week"]
     assert all(item["completed"] is False for item in items)
-    assert items[0]["due_at"] == "2026-12-08T08:00:00Z" and items[0]["tags"] == ["focus"]
+    assert items[0]["due_at"] == instant(step_due + timedelta(weeks=1)) and items[0]["tags"] == ["focus"]
     assert items[1]["due_at"] is None  # a copy keeps its distance to the parent's due date, a week on
 
 
