@@ -5,7 +5,8 @@ PUSH_ALLOW_LOCAL_ENDPOINTS (tests) also admits http and the loopback addresses, 
 test machine; private, link-local, shared and reserved addresses stay refused even then. The check runs when a
 subscription is made and again before every push (a name may resolve elsewhere by then), and the push connects
 only to addresses the same rule admits (PublicResolver): a name that resolves to a public address for the check
-and to a private one for the connection (DNS rebinding) gets no connection.
+and to a private one for the connection (DNS rebinding) gets no connection. An IPv6 address that carries an IPv4
+address (IPv4-mapped, 6to4, NAT64's well-known prefix, Teredo) is judged by the IPv4 address it reaches.
 """
 
 import asyncio
@@ -19,17 +20,39 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 MAX_LENGTH = 2048
 
 
+# RFC 6052's well-known prefix: 64:ff9b::a.b.c.d is a.b.c.d, through whatever NAT64 gateway the network has.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 class Refused(ValueError):
     """The endpoint is not one the service may call; the message says why."""
 
 
+class Unresolved(Refused):
+    """The endpoint's host name did not resolve: perhaps for good, perhaps a resolver's passing failure."""
+
+
+def _reached(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses a packet to `ip` ends up at: the IPv4 ones an IPv6 address embeds, else `ip` itself.
+    (Python's `is_global` judges most of these by their IPv6 prefix, which says nothing of where they lead.)"""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return [ip]
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)  # the Teredo server and the client behind it
+    if ip in _NAT64:
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return [ip]
+
+
 def admitted(address: str, allow_local: bool) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
+    reached = _reached(ipaddress.ip_address(address.split("%")[0]))
+    if all(ip.is_loopback for ip in reached):
         return allow_local
-    return ip.is_global and not ip.is_multicast
+    return all(ip.is_global and not ip.is_multicast for ip in reached)
 
 
 async def check(endpoint: str, allow_local: bool) -> None:
@@ -49,7 +72,7 @@ async def check(endpoint: str, allow_local: bool) -> None:
     try:
         found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise Refused(f"names a host that does not resolve ({parts.hostname})") from None
+        raise Unresolved(f"names a host that does not resolve ({parts.hostname})") from None
     if not found or not all(admitted(info[4][0], allow_local) for info in found):
         raise Refused("must be on a public address (not a private, loopback or link-local one)")
 

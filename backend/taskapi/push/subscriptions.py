@@ -6,6 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 from connexion import request
+from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
@@ -55,6 +56,18 @@ def _key_bytes(value: str) -> bytes | None:
         return None
 
 
+def _on_p256(point: bytes | None) -> bool:
+    """A P-256 public key, uncompressed: 65 bytes that are a point of the curve (65 bytes that are not would make
+    every push to the subscription fail at encryption)."""
+    if point is None or len(point) != 65 or point[0] != 4:
+        return False
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        return False
+    return True
+
+
 async def list_push_subscriptions(user_id: str, user: str) -> Response:
     require_owner(user_id, user)
     async with statement() as session:
@@ -78,11 +91,10 @@ async def create_push_subscription(user_id: str, body: dict, user: str) -> Respo
         await endpoints.check(body["endpoint"], request.state.settings.push_allow_local_endpoints)
     except endpoints.Refused as refused:
         errors.append(field_error("body", "endpoint", str(refused)))
-    p256dh, auth = _key_bytes(body["keys"]["p256dh"]), _key_bytes(body["keys"]["auth"])
-    if p256dh is None or len(p256dh) != 65 or p256dh[0] != 4:
-        errors.append(
-            field_error("body", "keys.p256dh", "must be the browser's P-256 public key (65 bytes, base64url)")
-        )
+    auth = _key_bytes(body["keys"]["auth"])
+    if not _on_p256(_key_bytes(body["keys"]["p256dh"])):
+        message = "must be the browser's P-256 public key (a point on the curve, 65 bytes, base64url)"
+        errors.append(field_error("body", "keys.p256dh", message))
     if auth is None or len(auth) != 16:
         errors.append(
             field_error("body", "keys.auth", "must be the browser's authentication secret (16 bytes, base64url)")

@@ -28,7 +28,7 @@ class Reminder:
     remind_at: str
 
 
-def _instant(value: str) -> str:
+def instant(value: str) -> str:
     """An instant Postgres wrote in JSON (`…+00:00`), as the API writes them: RFC 3339 in UTC, ending in Z."""
     return datetime.fromisoformat(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -44,8 +44,8 @@ def parsed(announcement: dict) -> tuple[str, Change | Reminder, datetime | None]
         task_id, title, due_at = announcement["id"], announcement["title"], announcement.get("due_at")
         if not (isinstance(task_id, str) and isinstance(title, str)):
             raise TypeError
-        due = _instant(due_at) if due_at is not None else None
-        return user_id, Reminder(task_id, title, due, _instant(announcement["remind_at"])), None
+        due = instant(due_at) if due_at is not None else None
+        return user_id, Reminder(task_id, title, due, instant(announcement["remind_at"])), None
     seq, task_id, op = announcement["seq"], announcement["id"], announcement["op"]
     kind = announcement.get("kind", "task")  # announcements from before migration 0012 name no kind
     if not (isinstance(seq, int) and isinstance(task_id, str)) or kind not in ("task", "list"):

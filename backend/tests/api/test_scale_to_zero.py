@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 from sqlalchemy import make_url
 
-from taskapi.cli import migrate
+from tests.support.databases import fresh_database
 from tests.support.event_stream import EventStream
 from tests.support.live_server import LiveServer
 
@@ -25,19 +24,13 @@ def _statements_logged(log: Path, offset: int) -> list[str]:
 
 
 @pytest.fixture
-def logged_database(db, direct_database_url):
+def logged_database(direct_database_url):
     """A database of its own whose every statement the server logs; and the server's log file."""
-    url = make_url(direct_database_url)
-    log = Path(url.query.get("host", "")) / "log"
+    log = Path(make_url(direct_database_url).query.get("host", "")) / "log"
     if not log.is_file():
         pytest.skip("needs the embedded cluster, whose log file lies in its data directory")
-    name = "idle_" + uuid.uuid4().hex[:12]
-    db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    own_url = url.set(database=name).render_as_string(hide_password=False)
-    migrate(own_url)
-    db.execute(sql.SQL("ALTER DATABASE {} SET log_statement = 'all'").format(sql.Identifier(name)))
-    yield own_url, log
-    db.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with fresh_database(direct_database_url, "idle", log_statement="all") as url:
+        yield url, log
 
 
 def test_an_idle_service_sends_no_statement(make_settings, issuer, logged_database):

@@ -55,11 +55,12 @@ class Browser:
 
 
 class PushService:
-    """Answers each push with `answers` in turn (then 201): a status, or "hang" (no answer for a minute)."""
+    """Answers each push with `answers` in turn (then 201): a status, "hang" (no answer for a minute), or a redirect
+    (status, Location)."""
 
     def __init__(self) -> None:
         self.browsers: dict[str, Browser] = {}
-        self.answers: list[int | str] = []
+        self.answers: list[int | str | tuple[int, str]] = []
         self.attempts = 0
         service = self
 
@@ -79,8 +80,11 @@ class PushService:
                     return
                 if answer == 201:
                     browser.received.put(service.opened(browser, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(int(answer))
+                status, location = answer if isinstance(answer, tuple) else (answer, None)
+                self.send_response(int(status))
                 self.send_header("Content-Length", "0")
+                if location is not None:
+                    self.send_header("Location", location)
                 if answer == 429:
                     self.send_header("Retry-After", "1")
                 self.end_headers()
