@@ -6,6 +6,9 @@ import uuid
 from taskapi.http.operation_headers import header as operation_header
 
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
+# Versions are the database's 32-bit integers: a larger number in an ETag is no version any row has had.
+_LARGEST_VERSION = 2**31 - 1
+_VERSION = re.compile(r"[0-9]{1,10}\Z")
 # On every answer that carries a user's tasks or counts: a browser may keep it but must revalidate (with the
 # ETag), and no shared cache or CDN may store it, nor give one token's answer to another.
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
@@ -26,11 +29,8 @@ class Condition:
     def versions_of(self, task_id: uuid.UUID) -> list[int]:
         """The versions of this task that If-Match accepts (strong comparison: weak tags never match)."""
         prefix = f'"{str(task_id)[:8]}-'
-        return [
-            int(tag[len(prefix) : -1])
-            for weak, tag in self.tags
-            if not weak and tag.startswith(prefix) and tag[len(prefix) : -1].isdigit()
-        ]
+        versions = (tag[len(prefix) : -1] for weak, tag in self.tags if not weak and tag.startswith(prefix))
+        return [int(version) for version in versions if _VERSION.match(version) and int(version) <= _LARGEST_VERSION]
 
     def matches(self, current: str) -> bool:
         """If-None-Match: weak comparison against the current ETag."""

@@ -99,6 +99,11 @@ def test_one_refused_operation_applies_nothing_and_is_named(alice, db):
         ({"op": "create", "body": {"title": ""}}, 400, "urn:taskapi:problem:validation-error"),
         ({"op": "update", "id": str(uuid.uuid4()), "body": {"title": "x"}}, 404, "urn:taskapi:problem:not-found"),
         ({"op": "update", "id": old["id"], "if_match": '"nope-1"', "body": {"title": "x"}}, 412, None),
+        (
+            {"op": "update", "id": old["id"], "if_match": f'"{old["id"][:8]}-{10**20}"', "body": {"title": "x"}},
+            412,
+            None,
+        ),
         ({"op": "create", "body": {"title": "x", "parent_id": "t3", "recurrence": {"rule": "FREQ=DAILY"}}}, 400, None),
         ({"op": "delete", "id": "t99"}, 400, None),
         ({"op": "move", "id": "t1", "body": {"after": "t1"}}, 400, None),

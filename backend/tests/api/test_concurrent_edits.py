@@ -49,6 +49,11 @@ def test_stale_if_match_is_412_and_changes_nothing(alice, db):
         alice.client.delete(path, headers={"If-Match": stale}),
         alice.client.put(path, json={"title": "weak"}, headers={"If-Match": "W/" + _etag_of(alice, task)}),
         alice.client.put(path, json={"title": "garbage"}, headers={"If-Match": "garbage"}),
+        # A version no task can reach: past what the database's version column holds.
+        alice.client.put(
+            path, json={"title": "huge"}, headers={"If-Match": f'"{task["id"][:8]}-99999999999999999999"'}
+        ),
+        alice.client.delete(path, headers={"If-Match": f'"{task["id"][:8]}-2147483648"'}),
     ):
         assert response.status_code == 412, response.text
         assert response.json()["type"] == "urn:taskapi:problem:precondition-failed"

@@ -152,6 +152,8 @@ def test_a_deleted_list_with_a_stale_etag_keeps_everything(alice):
     alice.client.put(f"/{alice.id}/lists/{home['id']}", json={"name": "House"})
     stale = alice.client.delete(f"/{alice.id}/lists/{home['id']}", headers={"If-Match": f'"{home["id"][:8]}-1"'})
     assert stale.status_code == 412
+    huge = alice.client.delete(f"/{alice.id}/lists/{home['id']}", headers={"If-Match": f'"{home["id"][:8]}-{10**20}"'})
+    assert huge.status_code == 412
     assert _titles(alice, list_id=home["id"]) == ["chore"]
 
 
