@@ -12,7 +12,7 @@ from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
 from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.http.problems import Problem
-from taskapi.tasks import store, trashing
+from taskapi.tasks import store, subtasks, trashing
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
 from taskapi.tasks.models import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS, public_task
 
@@ -67,6 +67,8 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
         if where is not None and where.parent_trashed:
             raise _parent_in_trash(user_id, where.parent_id)
         if where is not None:
+            if where.place == "last":
+                params["position"] = await subtasks.last_place(session, user_id, where.parent_id)
             row = await fetch_first(session, trashing.RESTORE[where.place], params)
             if row is not None:
                 return task_response(await _with_subtasks(session, row, where, params))
@@ -86,6 +88,7 @@ async def _with_subtasks(session, row, trashed, params: dict):
     back = await fetch_all(session, trashing.RESTORE_SUBTASKS, params)
     if not back:
         return row
+    subtasks.remind_pending(back)
     if (await session.exec(trashing.LIVE_COUNT, params=params)).scalar_one() > params["quota"]:
         raise over_quota(params["quota"])
     if len(back) != trashed.subtasks_total:  # one of them was destroyed meanwhile: a task it never was

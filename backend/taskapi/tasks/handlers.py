@@ -1,7 +1,6 @@
 """Handlers for /{user_id}/tasks, one per operationId (createTask → create_task)."""
 
 import uuid
-from datetime import datetime
 
 import orjson
 from connexion import request
@@ -47,6 +46,7 @@ async def _change(
         async with statement() as session:
             row = await store.write(session, fast, params)
             if row is not None:
+                await subtasks.remind_reopened_parent(session, row)
                 return task_response(await _after_cascade(session, row))
     # Completing a recurring task may continue its series: two more statements, which must commit with this one.
     # Moving to another list reads the top of that list, under the user's lock.
@@ -60,6 +60,7 @@ async def _change(
             recurrence.require_occurrence(rule_to_check, row["series_start"])
         if completing:
             row = await series.continue_series(session, row, request.state.settings.max_tasks_per_user)
+            await subtasks.remind_reopened_parent(session, row)
         return task_response(await _after_cascade(session, row))
 
 
@@ -109,6 +110,7 @@ async def _create(user_id: str, key: str | None, body: dict, insert, params: dic
         if row is None:
             raise over_quota(params["quota"])
         row = await series.continue_series(session, row, params["quota"])
+        await subtasks.remind_reopened_parent(session, row)
         if key is not None:
             answer = {**orjson.loads(to_json(public_task(row))), **{name: row[name] for name in _REMEMBERED}}
             await idempotency.remember(session, user_id, key, answer)
@@ -181,14 +183,18 @@ async def update_task(user_id: str, id_: str, body: dict, user: str) -> Response
     if "completed" in values:
         values["completed_at"] = store.FromRow("stamped") if values["completed"] else None
     rule_to_check = None
-    if "recurrence" in values:
-        # A new or changed rule starts a new series at the task's (new) due date; none ends it.
-        starts = values.get("due_at", store.FromRow("due_at")) if values["recurrence"] is not None else None
-        values["series_start"] = starts
-        if isinstance(starts, datetime):
-            recurrence.require_occurrence(recurrence.parse(values["recurrence"]), starts)
-        elif isinstance(starts, store.FromRow):  # the due date stays as stored: checked once the row is read
+    if values.get("recurrence") is not None:
+        # A rule other than the stored one starts a new series at the task's (new) due date; the same rule keeps
+        # its series (taskapi/tasks/store.py); none ends it.
+        if "due_at" in values:
+            values["series_start"] = store.FromRow("series_from_new_due")
+            if values["due_at"] is not None:
+                recurrence.require_occurrence(recurrence.parse(values["recurrence"]), values["due_at"])
+        else:  # the due date stays as stored: checked once the row is read
+            values["series_start"] = store.FromRow("series_from_due")
             rule_to_check = recurrence.parse(values["recurrence"])
+    elif "recurrence" in values:
+        values["series_start"] = None
     return await _change(user_id, id_, values, rule_to_check)
 
 

@@ -96,14 +96,18 @@ def insert(columns: tuple[str, ...], completed: bool, in_list: bool) -> sa.Inser
 
 
 # What a change may set from the row itself, in the same statement (SET reads the row as it was): completing
-# stamps `completed_at` once and keeps it while the task stays done; a toggle flips `completed`; a new rule
-# starts its series at the task's current due date.
+# stamps `completed_at` once and keeps it while the task stays done; a toggle flips `completed`; a rule that
+# differs from the stored one starts a new series at the task's new due date (bound) or current one, while the
+# same rule sent back (an editor saving other fields) keeps the series, and with it what COUNT has used.
 _STAMPED = sa.func.coalesce(TASKS.c.completed_at, sa.func.now())
+_RULE_CHANGED = TASKS.c.recurrence.is_distinct_from(sa.bindparam("new_recurrence", type_=TASKS.c.recurrence.type))
+_NEW_DUE = sa.bindparam("new_due_at", type_=TASKS.c.due_at.type)
 _FROM_ROW = {
     "toggled": sa.not_(TASKS.c.completed),
     "stamped": _STAMPED,
     "stamped_if_toggled_on": sa.case((sa.not_(TASKS.c.completed), _STAMPED), else_=None),
-    "due_at": TASKS.c.due_at,
+    "series_from_new_due": sa.case((_RULE_CHANGED, _NEW_DUE), else_=TASKS.c.series_start),
+    "series_from_due": sa.case((_RULE_CHANGED, TASKS.c.due_at), else_=TASKS.c.series_start),
     # Moved to another list by an edit: first in it; staying in its list: where it is.
     **{
         f"top_of_{target}": sa.case(

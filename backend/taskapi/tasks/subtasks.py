@@ -1,14 +1,16 @@
-"""Subtasks (migration 0014 holds their rules): a new one's place, last among its parent's subtasks, and the open
-copies a recurring parent's next occurrence gets of them."""
+"""Subtasks (migration 0014 holds their rules): a new one's place, last among its parent's subtasks; the open
+copies a recurring parent's next occurrence gets of them; and the reminders the database makes pending when they
+change (a parent reopened by its subtask, copies, subtasks restored with their parent)."""
 
 import uuid
 
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.db.statements import fetch_all
+from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.lists import ordering
 from taskapi.tasks.models import DUE_NEVER, TASK_COUNTS, TASKS
+from taskapi.tasks.reminders_set import remind_after_commit
 
 
 async def last_place(session: AsyncSession, user_id: str, parent_id: uuid.UUID) -> str:
@@ -46,7 +48,7 @@ COPY = (
         .order_by(TASKS.c.position),
         include_defaults=False,
     )
-    .returning(TASKS.c.id)
+    .returning(TASKS.c.id, TASKS.c.remind_at)
 )
 
 
@@ -64,4 +66,32 @@ async def copy_to(session: AsyncSession, row, following, quota: int) -> bool:
         "count": count,
         "quota": quota,
     }
-    return len(await fetch_all(session, COPY, params)) == count
+    copies = await fetch_all(session, COPY, params)
+    remind_pending(copies)
+    return len(copies) == count
+
+
+def remind_pending(rows) -> None:
+    """Tell the reminder clock (after commit) of the earliest pending reminder among open tasks a statement wrote
+    besides the one it answers with: copies, and subtasks brought back with their parent."""
+    pending = [row["remind_at"] for row in rows if row["remind_at"] is not None]
+    if pending:
+        remind_after_commit(min(pending))
+
+
+# Adding an open subtask, or reopening one, reopens its completed parent (migration 0014), whose reminder is then
+# pending again if it has not fired.
+_PARENTS_PENDING_REMINDER = sa.select(TASKS.c.remind_at).where(
+    TASKS.c.id == sa.bindparam("parent_id", type_=sa.Uuid),
+    TASKS.c.remind_at.is_not(None),
+    TASKS.c.reminded_at.is_(None),
+    sa.not_(TASKS.c.completed),
+)
+
+
+async def remind_reopened_parent(session: AsyncSession, row) -> None:
+    """After a write that left the subtask `row` open: the clock is told of its parent's pending reminder."""
+    if row["parent_id"] is not None and not row["completed"]:
+        parent = await fetch_first(session, _PARENTS_PENDING_REMINDER, {"parent_id": row["parent_id"]})
+        if parent is not None:
+            remind_after_commit(parent["remind_at"])

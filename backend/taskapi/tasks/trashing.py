@@ -12,6 +12,7 @@ from taskapi.tasks.models import (
     CHANGED_COLUMNS,
     DESTROYED_TASKS,
     MOVED_COLUMNS,
+    POSITION_TYPE,
     TASK_COUNTS,
     TASKS,
     TRASHED_TASKS,
@@ -44,18 +45,25 @@ _HELD = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == sa.bindpara
 
 
 def _restoring(place: str) -> sa.Insert:
-    """The restore that puts the task back at its own position (`back`), first in its list (`top`), or first in
-    the Inbox (`inbox`)."""
+    """The restore that puts the task back at its own position (`back`), first in its list (`top`) or in the Inbox
+    (`inbox`), last among its parent's subtasks (`last`, at the bound `position`); or, a subtask whose parent is
+    gone for good, as a task of its own first in its list or in the Inbox (`top_alone`, `inbox_alone`)."""
     back = (
         sa.delete(TRASHED_TASKS)
         .where(*_THIS_TRASHED_TASK, sa.func.coalesce(_HELD.scalar_subquery(), 0) < sa.bindparam("quota"))
         .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
         .cte("back")
     )
+    top = {"position": store.top_of(True, sa.bindparam("owner_id"), back.c.list_id)}
+    inbox = {"list_id": sa.null(), "position": store.top_of(False, sa.bindparam("owner_id"), None)}
+    alone = {"parent_id": sa.null()}
     overrides = {
         "back": {},
-        "top": {"position": store.top_of(True, sa.bindparam("owner_id"), back.c.list_id)},
-        "inbox": {"list_id": sa.null(), "position": store.top_of(False, sa.bindparam("owner_id"), None)},
+        "top": top,
+        "inbox": inbox,
+        "last": {"position": sa.bindparam("position", type_=POSITION_TYPE)},
+        "top_alone": {**top, **alone},
+        "inbox_alone": {**inbox, **alone},
     }[place]
     return sa.insert(TASKS).from_select(MOVED_COLUMNS, back_as_it_was(back, overrides)).returning(*CHANGED_COLUMNS)
 
@@ -69,7 +77,7 @@ def back_as_it_was(back: sa.CTE, overrides: dict | None = None) -> sa.Select:
     return sa.select(*columns).order_by(back.c.parent_id.is_not(None))
 
 
-RESTORE = {place: _restoring(place) for place in ("back", "top", "inbox")}
+RESTORE = {place: _restoring(place) for place in ("back", "top", "inbox", "last", "top_alone", "inbox_alone")}
 # A parent's subtasks that went to the trash with it, back with it (the parent first).
 _SUBTASKS_BACK = (
     sa.delete(TRASHED_TASKS)
@@ -81,14 +89,26 @@ _SUBTASKS_BACK = (
     .returning(*(TRASHED_TASKS.c[name] for name in MOVED_COLUMNS))
     .cte("subtasks_back")
 )
-RESTORE_SUBTASKS = sa.insert(TASKS).from_select(MOVED_COLUMNS, back_as_it_was(_SUBTASKS_BACK)).returning(TASKS.c.id)
-# Where a trashed task can go back: its position, unless a task holds it now (then first in its list, or in the
-# Inbox); its list, unless deleted since (then first in the Inbox).
+PENDING_REMINDER = sa.and_(TASKS.c.reminded_at.is_(None), sa.not_(TASKS.c.completed))
+RESTORE_SUBTASKS = (
+    sa.insert(TASKS)
+    .from_select(MOVED_COLUMNS, back_as_it_was(_SUBTASKS_BACK))
+    .returning(TASKS.c.id, sa.case((PENDING_REMINDER, TASKS.c.remind_at)).label("remind_at"))
+)
+# Where a trashed task can go back. A top-level task: its position, unless a task holds it now (then first in its
+# list, or in the Inbox); its list, unless deleted since (then first in the Inbox). A subtask: its position among
+# its parent's subtasks, in whatever list the parent is now, unless a subtask holds it now (then last); with its
+# parent destroyed (the sweep can part them), as a task of its own. (Its parent in the trash: `parent_trashed`.)
 PLACE = sa.text("""
 SELECT CASE
-  WHEN t.list_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_lists l WHERE l.id = t.list_id) THEN 'inbox'
+  WHEN t.parent_id IS NOT NULL AND EXISTS (SELECT 1 FROM tasks p WHERE p.id = t.parent_id) THEN
+    CASE WHEN EXISTS (SELECT 1 FROM tasks s WHERE s.parent_id = t.parent_id AND s.position = t.position) THEN 'last'
+         ELSE 'back' END
+  WHEN t.list_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM task_lists l WHERE l.id = t.list_id) THEN
+    CASE WHEN t.parent_id IS NULL THEN 'inbox' ELSE 'inbox_alone' END
+  WHEN t.parent_id IS NOT NULL THEN CASE WHEN t.list_id IS NULL THEN 'inbox_alone' ELSE 'top_alone' END
   WHEN NOT EXISTS (SELECT 1 FROM tasks s WHERE s.user_id = t.user_id AND s.list_id IS NOT DISTINCT FROM t.list_id
-                   AND s.parent_id IS NOT DISTINCT FROM t.parent_id AND s.position = t.position) THEN 'back'
+                   AND s.parent_id IS NULL AND s.position = t.position) THEN 'back'
   WHEN t.list_id IS NULL THEN 'inbox'
   ELSE 'top' END AS place,
   t.version, t.subtasks_total, t.parent_id,

@@ -88,6 +88,16 @@ def test_count_ends_the_series(alice):
     assert _complete(alice, second).json()["next_occurrence_id"] is None
 
 
+def test_sending_the_rule_back_unchanged_keeps_the_series_and_its_count(alice):
+    """What an editor sends when the person changed the title only: the series goes on, and COUNT still ends it."""
+    task = alice.create("twice", due_at="2099-01-01T10:00:00Z", recurrence={"rule": "FREQ=DAILY;COUNT=2"})
+    second = alice.client.get(f"/{alice.id}/tasks/{_complete(alice, task).json()['next_occurrence_id']}").json()
+    unchanged = {"title": "twice, renamed", "due_at": second["due_at"], "recurrence": second["recurrence"]}
+    edited = alice.client.put(f"/{alice.id}/tasks/{second['id']}", json=unchanged)
+    assert edited.status_code == 200, edited.text
+    assert _complete(alice, edited.json()).json()["next_occurrence_id"] is None, "a third occurrence of two"
+
+
 def test_ten_concurrent_completions_make_one_next_occurrence(alice, server, db):
     task = alice.create("busy", due_at="2099-06-01T10:00:00Z", recurrence={"rule": "FREQ=MONTHLY"})
 

@@ -139,3 +139,44 @@ def test_exactly_once_with_four_workers_one_killed_while_reminders_fall_due(data
             process.wait(timeout=15)
         except Exception:
             process.kill()
+
+
+def _fired(db, task_id: str, seconds: float) -> bool:
+    """Whether the task's reminder fires within `seconds`, read in the database: a read through the API would tell
+    the worker's clock of the pending reminder it answers with."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if db.execute("SELECT reminded_at FROM tasks WHERE id = %s", (uuid.UUID(task_id),)).fetchone()[0] is not None:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_parent_reopened_by_a_new_step_fires_its_reminder(alice, db):
+    """Adding an open step reopens a completed parent (migration 0014), whose reminder is then pending again."""
+    parent = alice.create("Plan the party")
+    alice.client.patch(f"/{alice.id}/tasks/{parent['id']}/complete", json={"completed": True})
+    alice.client.put(f"/{alice.id}/tasks/{parent['id']}", json={"remind_at": _in(1)})  # done: nothing pending
+    alice.create("book the venue", parent_id=parent["id"])
+    assert _fired(db, parent["id"], 4), "the reminder clock was not told of the parent's reminder"
+
+
+def test_the_steps_a_next_occurrence_copies_fire_their_reminders(alice, db):
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    parent = alice.create("Weekly review", due_at=tomorrow.isoformat(), recurrence={"rule": "FREQ=DAILY"})
+    # A day before the next occurrence's copy is due to remind: already past for this one, a second ahead for it.
+    step = alice.create("inbox zero", parent_id=parent["id"], remind_at=_in(1 - 24 * 3600))
+    assert _fired(db, step["id"], 4)
+    done = alice.client.patch(f"/{alice.id}/tasks/{parent['id']}/complete", json={"completed": True}).json()
+    copies = alice.client.get(f"/{alice.id}/tasks", params={"parent_id": done["next_occurrence_id"]}).json()["items"]
+    assert [copy["title"] for copy in copies] == ["inbox zero"] and copies[0]["reminded_at"] is None
+    assert _fired(db, copies[0]["id"], 4), "the reminder clock was not told of the copy's reminder"
+
+
+def test_steps_brought_back_with_their_parent_fire_their_reminders(alice, db):
+    parent = alice.create("Move house")
+    step = alice.create("book the van", parent_id=parent["id"], remind_at=_in(0.5))
+    assert alice.client.delete(f"/{alice.id}/tasks/{parent['id']}").status_code == 204
+    time.sleep(1.5)  # due while in the trash: nothing fires
+    assert alice.client.post(f"/{alice.id}/trash/{parent['id']}/restore").status_code == 200
+    assert _fired(db, step["id"], 4), "the reminder clock was not told of the step's reminder"
