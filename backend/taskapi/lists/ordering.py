@@ -20,13 +20,27 @@ from taskapi.tasks.models import TASKS
 
 OWNER = sa.bindparam("owner_id")
 _TOP_LEVEL = TASKS.c.parent_id.is_(None)
+# Named apart from the columns: an UPDATE (the rebalance) may not bind a parameter named as a column it sets.
+_IN_LIST = TASKS.c.list_id == sa.bindparam("siblings_list_id", type_=sa.Uuid)
+_OF_PARENT = TASKS.c.parent_id == sa.bindparam("siblings_parent_id", type_=sa.Uuid)
 # Siblings: one list's top-level tasks, the Inbox's, one task's subtasks, or a user's lists.
 _GROUPS = {
-    "list": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id == sa.bindparam("list_id", type_=sa.Uuid), _TOP_LEVEL)),
+    "list": (TASKS, (TASKS.c.user_id == OWNER, _IN_LIST, _TOP_LEVEL)),
     "inbox": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.list_id.is_(None), _TOP_LEVEL)),
-    "subtasks": (TASKS, (TASKS.c.user_id == OWNER, TASKS.c.parent_id == sa.bindparam("parent_id", type_=sa.Uuid))),
+    "subtasks": (TASKS, (TASKS.c.user_id == OWNER, _OF_PARENT)),
     "lists": (LISTS, (LISTS.c.user_id == OWNER,)),
 }
+
+
+def _siblings(params: dict) -> dict:
+    """The parameters that name a group's siblings: the owner, and the list or the parent it is given."""
+    return {
+        "owner_id": params["owner_id"],
+        "siblings_list_id": params.get("list_id"),
+        "siblings_parent_id": params.get("parent_id"),
+    }
+
+
 # The id a task not made yet moves as: none of its siblings.
 NEW = uuid.UUID(int=0)
 
@@ -45,7 +59,7 @@ def _last(group: str) -> sa.Select:
 
 async def last(session: AsyncSession, group: str, params: dict) -> str:
     """The key that puts a new member last among the group's siblings."""
-    found = await fetch_first(session, _last(group), params)
+    found = await fetch_first(session, _last(group), _siblings(params))
     key = await place(session, group, params, NEW, found["id"] if found else None)
     assert key is not None  # the last sibling, just read under the user's lock, is one
     return key
@@ -90,7 +104,7 @@ async def place(
 ) -> str | None:
     """The key that puts `moving_id` right after `after_id` (None: first) among the group's siblings (`params`
     names the owner and the list); None if `after_id` is not one of them."""
-    siblings = params
+    siblings = _siblings(params)
     params = {**siblings, "moving_id": moving_id, "after_id": after_id}
     for _ in range(2):
         after_position = None

@@ -4,6 +4,7 @@ any sequence of creates, moves, deletes and restores gives the order a plain lis
 import concurrent.futures
 
 import httpx
+import pytest
 from fractional_indexing import generate_key_between, generate_n_keys_between
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,6 +86,31 @@ def test_keys_stay_bounded_under_adversarial_moves(alice, db):
         longest = max(longest, length)
     assert longest <= MAX_LENGTH and rebalanced
     assert _order(alice)[:2] == [second, mover[449 % 3]] and _order(alice)[-1] == first
+
+
+@pytest.mark.parametrize("group", ["inbox", "list", "subtasks"])
+def test_a_move_into_a_place_with_no_short_key_left_rebalances_the_siblings(alice, db, group):
+    """Whatever the siblings (the Inbox's, a list's, a task's subtasks), a key longer than MAX_LENGTH is never
+    stored: they are renumbered to short keys, in their order."""
+    fields = {"list_id": alice.client.post(f"/{alice.id}/lists", json={"name": "Work"}).json()["id"]}
+    if group == "inbox":
+        fields = {}
+    elif group == "subtasks":
+        fields = {"parent_id": alice.create("parent")["id"]}
+    low, high, mover = (alice.create(title, **fields) for title in ("low", "high", "mover"))
+    crowded_low, crowded_high = "a1", "a2"
+    while len(generate_key_between(crowded_low, crowded_high)) <= MAX_LENGTH:
+        crowded_high = generate_key_between(crowded_low, crowded_high)
+    for task, position in ((mover, "a3"), (high, crowded_high), (low, crowded_low)):
+        db.execute("UPDATE tasks SET position = %s WHERE id = %s", (position, task["id"]))
+    moved = _move(alice, mover["id"], low["id"], **({"list_id": fields["list_id"]} if group == "list" else {}))
+    assert moved.status_code == 200, moved.text
+    siblings = {"parent_id": fields["parent_id"]} if group == "subtasks" else {"list_id": fields.get("list_id")}
+    listed = alice.client.get(
+        f"/{alice.id}/tasks", params={"sort": "position", **{k: v or "inbox" for k, v in siblings.items()}}
+    )
+    assert [task["title"] for task in listed.json()["items"]] == ["low", "mover", "high"]
+    assert max(len(task["position"]) for task in listed.json()["items"]) <= 3
 
 
 def test_the_database_makes_the_same_keys_as_the_library(db):
