@@ -95,7 +95,8 @@ lock: $(INSTALLED)
 	{ echo '# Every package, pinned: `make` installs with `pip install -c` this file. Regenerate with `make lock`.'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^taskapi'; } > backend/requirements.lock
 
-## List latency at 100 and 100,000 tasks for one user, and the ratio (bench/results/list-scaling.md).
+## List latency at 100 and 100,000 tasks for one user, and the ratio (bench/results/list-scaling.md); then one
+## request over a whole 10,000-task list: delete, restore, rebalance (bench/results/list-bulk.md).
 bench-list: $(INSTALLED)
 	$(BIN)/python bench/list_scaling.py
 

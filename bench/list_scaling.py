@@ -13,6 +13,7 @@ import time
 import httpx
 import psycopg
 
+import list_bulk
 from harness import RESULTS, fresh_database, percentile, service, token
 
 SIZES = (100, 100_000)
@@ -26,16 +27,28 @@ QUERIES = {
     "pending": {"status": "pending"},
     "completed, by due": {"status": "completed", "sort": "due"},
     "high priority": {"priority": "high"},
-    "due this month": {"due_after": "2026-11-01T00:00:00Z", "due_before": "2026-12-01T00:00:00Z", "sort": "due"},
+    "due this month": {
+        "due_after": "2026-11-01T00:00:00Z",
+        "due_before": "2026-12-01T00:00:00Z",
+        "sort": "due",
+    },
     "search 'milk'": {"q": "milk"},
     "tagged 'work'": {"tag": "work"},
-    "tagged 'work', pending, by due": {"tag": "work", "status": "pending", "sort": "due"},
+    "tagged 'work', pending, by due": {
+        "tag": "work",
+        "status": "pending",
+        "sort": "due",
+    },
     "by reminder": {"sort": "remind"},
     # Manual order (API 1.4): half the tasks are in the user's list "Work", half in the Inbox.
     "manual order, all lists": {"sort": "position"},
     "list 'Work', manual order": {"sort": "position", "list_id": "WORK"},
     "Inbox, manual order": {"sort": "position", "list_id": "inbox"},
-    "list 'Work', pending, manual order": {"sort": "position", "list_id": "WORK", "status": "pending"},
+    "list 'Work', pending, manual order": {
+        "sort": "position",
+        "list_id": "WORK",
+        "status": "pending",
+    },
 }
 # Stands for the user's own list's id in a query.
 WORK = "WORK"
@@ -72,14 +85,17 @@ def seed(database_url: str) -> tuple[dict[int, str], dict[str, str]]:
     lists = {}
     url = database_url.replace("postgresql://", "postgresql://", 1)
     with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("SET statement_timeout = 0")  # the role's 5 s limit is for the service
+        connection.execute(
+            "SET statement_timeout = 0"
+        )  # the role's 5 s limit is for the service
         # Triggers off: one user's 100,000 changes numbered in one statement would bump one counter row 100,000
         # times (migration 0008); the rows are numbered here instead, and lists do not read the counts.
         connection.execute("SET session_replication_role = replica")
         for size, user in users.items():
             lists[user] = str(
                 connection.execute(
-                    "INSERT INTO task_lists (user_id, name, position) VALUES (%s, 'Work', 'a0') RETURNING id", (user,)
+                    "INSERT INTO task_lists (user_id, name, position) VALUES (%s, 'Work', 'a0') RETURNING id",
+                    (user,),
                 ).fetchone()[0]
             )
             connection.execute(SEED, {"user": user, "count": size, "list": lists[user]})
@@ -89,7 +105,9 @@ def seed(database_url: str) -> tuple[dict[int, str], dict[str, str]]:
     return users, lists
 
 
-def time_query(client: httpx.Client, path: str, params: dict, deep: bool) -> list[float]:
+def time_query(
+    client: httpx.Client, path: str, params: dict, deep: bool
+) -> list[float]:
     query = {"limit": 50, **params}
     if deep:  # twenty pages in: the cursor, not an offset, takes us there
         for _ in range(20):
@@ -120,13 +138,29 @@ def main() -> None:
             for deep in (False, True):
                 if deep and "q" in params:
                     continue
-                result = {"query": label + (", page 21" if deep else ""), "params": params}
+                result = {
+                    "query": label + (", page 21" if deep else ""),
+                    "params": params,
+                }
                 for size, user in users.items():
-                    own = {name: lists[user] if value == WORK else value for name, value in params.items()}
-                    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token(user)}"}) as client:
-                        timings = time_query(client, f"/api/{user}/{resource}", own, deep and size > 1000)
-                    result[size] = {"median_ms": statistics.median(timings), "p95_ms": percentile(timings, 0.95)}
-                result["ratio"] = result[SIZES[1]]["median_ms"] / result[SIZES[0]]["median_ms"]
+                    own = {
+                        name: lists[user] if value == WORK else value
+                        for name, value in params.items()
+                    }
+                    with httpx.Client(
+                        base_url=base,
+                        headers={"Authorization": f"Bearer {token(user)}"},
+                    ) as client:
+                        timings = time_query(
+                            client, f"/api/{user}/{resource}", own, deep and size > 1000
+                        )
+                    result[size] = {
+                        "median_ms": statistics.median(timings),
+                        "p95_ms": percentile(timings, 0.95),
+                    }
+                result["ratio"] = (
+                    result[SIZES[1]]["median_ms"] / result[SIZES[0]]["median_ms"]
+                )
                 rows.append(result)
     lines = [
         "| Query (page of 50) | 100 tasks: median / p95 ms | 100,000 tasks: median / p95 ms | ratio of medians |",
@@ -145,6 +179,10 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "list-scaling.json").write_text(json.dumps(rows, indent=2))
     (RESULTS / "list-scaling.md").write_text(table + "\n")
+    with service(database_url, **list_bulk.SETTINGS) as running:
+        bulk = list_bulk.measure(running.base, database_url)
+    print("\n" + list_bulk.table(bulk))
+    list_bulk.write(bulk)
 
 
 if __name__ == "__main__":

@@ -173,3 +173,22 @@ def test_someone_elses_changes_are_never_in_the_feed(alice, bob):
     alice.create("alice's")
     bob_task = bob.create("bob's")
     assert [item["id"] for item in _feed(bob)["items"]] == [bob_task["id"]]
+
+
+def test_one_statement_over_many_rows_numbers_each_change_once_in_order(alice, db):
+    """A list deleted and restored with its tasks moves them all in one statement, which reserves its change
+    numbers in blocks (migration 0017): each task is in the feed once per move, numbered above what came before and
+    below what comes after, with nothing missed in between."""
+    work = alice.client.post(f"/{alice.id}/lists", json={"name": "Work"}).json()
+    made = {alice.create(f"task {n}", list_id=work["id"])["id"] for n in range(40)}
+    _, since = _drain(alice, None)
+    assert alice.client.delete(f"/{alice.id}/lists/{work['id']}").status_code == 204
+    assert alice.client.post(f"/{alice.id}/lists/{work['id']}/restore").status_code == 200
+    after = alice.create("after")
+    changes, _ = _drain(alice, since, limit=7)
+    assert sorted(change["id"] for change in changes) == sorted({*made, after["id"]}), "each task once"
+    assert changes[-1]["id"] == after["id"]
+    (stored,) = db.execute("SELECT count(DISTINCT change_seq) FROM tasks WHERE user_id = %s", (alice.id,)).fetchone()
+    assert stored == 41
+    counts = alice.client.get(f"/{alice.id}/lists").json()["items"][0]
+    assert (counts["open"], counts["total"]) == (40, 40)
