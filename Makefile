@@ -11,7 +11,7 @@ WEB_INSTALLED := $(WEB)/node_modules/.installed
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 CHROMIUM := command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-.PHONY: run test test-future test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client web web-build vapid-keys
+.PHONY: run test test-future test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client release-contract web web-build vapid-keys
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ test-future: $(INSTALLED)
 ## A new VAPID key pair for Web Push: set VAPID_PRIVATE_KEY (a secret, the same on every replica) and VAPID_SUBJECT.
 vapid-keys: $(INSTALLED)
 	@cd backend && ../$(BIN)/python -m taskapi.cli vapid-keys
+
+## Release the contract: copy openapi/openapi.yaml to openapi/released/<info.version>.yaml, which the breaking-change
+## check (make test) then compares every later contract with. Refuses a version released already.
+release-contract:
+	@version=$$(sed -n '/^info:/,/^[^ ]/s/^  version: *//p' openapi/openapi.yaml | tr -d '"'"'"'"'); \
+	  test -n "$$version" || { echo "openapi/openapi.yaml has no info.version"; exit 1; }; \
+	  test ! -e openapi/released/$$version.yaml || { echo "$$version is released already: raise info.version"; exit 1; }; \
+	  cp openapi/openapi.yaml openapi/released/$$version.yaml && echo "released openapi/released/$$version.yaml"
 
 ## Regenerate the TypeScript client's types from openapi/openapi.yaml.
 client: $(CLIENT_INSTALLED)
