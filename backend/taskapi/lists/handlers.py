@@ -5,6 +5,7 @@ same order as a task write, which takes the lock (its change number) and then it
 """
 
 import uuid
+from datetime import datetime
 
 from connexion import request
 from starlette.responses import Response
@@ -105,7 +106,28 @@ async def delete_list(user_id: str, list_id: str, user: str) -> Response:
         if await fetch_first(session, store.trash_list(guarded), params) is None:
             # Nothing of it is trashed: the transaction ends in the error, so its tasks stay too.
             raise await list_absent(session, user_id, list_uuid)
+        most = request.state.settings.max_lists_per_user
+        await session.exec(store.DESTROY_OLDEST_DELETED, params={"owner_id": user_id, "most": most})
     return Response(status_code=204)
+
+
+async def list_deleted_lists(user_id: str, user: str, limit: int = 50, cursor: str | None = None) -> Response:
+    require_owner(user_id, user)
+    codec = request.state.cursors
+    scope = codec.scope("deleted-lists", user_id)
+    params: dict = {"owner_id": user_id, "page_size": limit + 1}
+    if cursor:
+        deleted_at, list_id = codec.decode(cursor, scope)
+        params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(list_id))
+    async with statement() as session:
+        rows = await fetch_all(session, store.DELETED_PAGES[cursor is not None], params)
+    rows, next_cursor = codec.page(rows, limit, lambda: scope, _deleted_position)
+    items = [{"list": public_list(row), "deleted_at": row["deleted_at"]} for row in rows]
+    return private_json({"items": items, "next_cursor": next_cursor})
+
+
+def _deleted_position(row) -> list:
+    return [row["deleted_at"].isoformat(), str(row["id"])]
 
 
 async def restore_list(user_id: str, list_id: str, user: str) -> Response:

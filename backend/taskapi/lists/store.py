@@ -112,6 +112,43 @@ _BACK_TASKS = (
 RESTORE_TASKS = sa.insert(TASKS).from_select(MOVED_COLUMNS, trashing.back_as_it_was(_BACK_TASKS))
 
 
+# A page of deleted lists, most recent first (after a cursor's position when `after`), each with the counts of the
+# tasks deleted with it: what restoring it brings back (migration 0018's indexes serve both).
+def _deleted_page(after: bool) -> sa.Select:
+    back = TRASHED_TASKS.alias("back")
+    counts = (
+        sa.select(
+            sa.func.count().label("total"),
+            sa.func.count().filter(sa.not_(back.c.completed)).label("open"),
+        )
+        .where(back.c.list_id == TRASHED_LISTS.c.id, back.c.deleted_with_list, back.c.user_id == OWNER)
+        .lateral("counts")
+    )
+    conditions = [TRASHED_LISTS.c.user_id == OWNER]
+    if after:
+        row = sa.tuple_(TRASHED_LISTS.c.deleted_at, TRASHED_LISTS.c.id)
+        conditions.append(row < sa.tuple_(sa.bindparam("after_at"), sa.bindparam("after_id", type_=sa.Uuid)))
+    return (
+        sa.select(*(TRASHED_LISTS.c[name] for name in MOVED_LIST_COLUMNS), TRASHED_LISTS.c.deleted_at, *counts.c)
+        .join_from(TRASHED_LISTS, counts, sa.true())
+        .where(*conditions)
+        .order_by(TRASHED_LISTS.c.deleted_at.desc(), TRASHED_LISTS.c.id.desc())
+        .limit(sa.bindparam("page_size"))
+    )
+
+
+DELETED_PAGES = {after: _deleted_page(after) for after in (False, True)}
+# The user's deleted lists beyond the newest `most` (one more list deleted than they may keep): destroyed for good,
+# leaving their ids to the change feed, as the sweep does (taskapi/sync/purge.py). Their tasks stay in the trash.
+DESTROY_OLDEST_DELETED = sa.text("""
+WITH gone AS (
+  DELETE FROM trashed_lists WHERE id IN (
+    SELECT id FROM trashed_lists WHERE user_id = :owner_id ORDER BY deleted_at DESC, id DESC OFFSET :most)
+  RETURNING user_id, change_seq, id)
+INSERT INTO destroyed_tasks (user_id, change_seq, id, kind) SELECT user_id, change_seq, id, 'list' FROM gone
+""")
+
+
 async def write(session: AsyncSession, statement, params: dict, name: str | None = None):
     """Run a statement that writes a list; a name another of the user's lists has is a 409."""
     try:

@@ -369,6 +369,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{user_id}/deleted-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the deleted lists
+         * @description One page of the user's deleted lists, most recently deleted first: each `list` as it was, with the
+         *     counts of the tasks that restoring it brings back (`POST …/lists/{list_id}/restore`), and its
+         *     `deleted_at`. A user keeps at most `MAX_LISTS_PER_USER` deleted lists: deleting one more destroys the
+         *     oldest for good (its tasks stay in the trash, and come back one by one to the Inbox). Deleted lists
+         *     are swept with the trash after `TRASH_RETENTION_DAYS`. Pages as for the task list.
+         */
+        get: operations["listDeletedLists"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{user_id}/tags": {
         parameters: {
             query?: never;
@@ -1096,6 +1126,19 @@ export interface components {
         /** @description One page of the trash, most recently deleted first. */
         TrashList: {
             items: components["schemas"]["TrashedTask"][];
+            /** @description Pass as `cursor` to read the next page; `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description A deleted list, until it is restored, destroyed or swept. */
+        DeletedList: {
+            /** @description The list as it was; `open` and `total` count the tasks that restoring it brings back. */
+            list: components["schemas"]["List"];
+            /** Format: date-time */
+            deleted_at: string;
+        };
+        /** @description One page of deleted lists, most recently deleted first. */
+        DeletedListPage: {
+            items: components["schemas"]["DeletedList"][];
             /** @description Pass as `cursor` to read the next page; `null` on the last page. */
             next_cursor: string | null;
         };
@@ -2418,6 +2461,45 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["ListConflict"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDeletedLists: {
+        parameters: {
+            query?: {
+                /** @description The most lists on one page. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deleted lists. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedListPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
