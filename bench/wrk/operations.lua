@@ -48,6 +48,8 @@ local actions = {
   list = function(u) return call("GET", u, "/tasks?limit=20") end,
   get = function(u) return call("GET", u, "/tasks/" .. task_of(u)) end,
   create = function(u) return call("POST", u, "/tasks", '{"title":"bench task","priority":"high"}') end,
+  -- Every request one user's: an offline queue flushed, an import (all its creates wait for one counter row).
+  create_one_user = function(u) return call("POST", users[1], "/tasks", '{"title":"bench task","priority":"high"}') end,
   update = function(u) return call("PUT", u, "/tasks/" .. task_of(u), '{"title":"renamed by bench"}') end,
   complete = function(u) return call("PATCH", u, "/tasks/" .. task_of(u) .. "/complete") end,
   batch = function(u) return call("POST", u, "/batch", batch_body) end,

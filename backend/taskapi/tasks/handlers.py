@@ -84,7 +84,7 @@ async def create_task(user_id: str, body: dict, user: str) -> Response:
     values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
     values.update(new.model_dump())
     columns = (*values, "position") if new.parent_id is not None else tuple(values)
-    insert = store.insert(columns, new.completed, new.list_id is not None)
+    insert = store.insert(columns, new.completed)
     quota = request.state.settings.max_tasks_per_user
     # A plain create is one statement; remembering its key, or starting a series already done, adds more. So
     # does a create whose place (the top of its list) a concurrent create took: again, under the user's lock.

@@ -45,7 +45,7 @@ async def continue_series(session: AsyncSession, row, quota: int):
         "due_at": due,
         "remind_at": _shifted(row["remind_at"], row["due_at"], due),
     }
-    insert = store.insert(tuple(values), False, row["list_id"] is not None)
+    insert = store.insert(tuple(values), False)
     following = await store.write(session, insert, {**values, "quota": quota})
     if following is None or not await subtasks.copy_to(session, row, following, quota):
         raise over_quota(quota)

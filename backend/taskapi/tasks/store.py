@@ -75,9 +75,9 @@ def delete(guarded: bool) -> sa.Delete:
 
 
 @functools.lru_cache(maxsize=64)
-def insert(columns: tuple[str, ...], completed: bool, in_list: bool) -> sa.Insert:
+def insert(columns: tuple[str, ...], completed: bool) -> sa.Insert:
     """The INSERT for a create that sets these columns (a completed one stamped by the database's clock), first in
-    its list (`in_list`) or in the Inbox unless the columns include its position.
+    its list or in the Inbox unless the columns include its position.
 
     INSERT … SELECT …: the task goes in only while its user holds fewer than `quota` live tasks. The user's
     counter row is locked (FOR UPDATE) until the statement's transaction ends, and the insert trigger raises
@@ -87,8 +87,8 @@ def insert(columns: tuple[str, ...], completed: bool, in_list: bool) -> sa.Inser
     values = {name: sa.bindparam(name, type_=TASKS.c[name].type) for name in columns}
     if completed:
         values["completed_at"] = sa.func.now()
-    if "position" not in values:  # a subtask's is computed beforehand (taskapi/tasks/subtasks.py)
-        values["position"] = top_of(in_list, values["user_id"], values["list_id"])
+    if "position" not in values:  # first in its list, found once the user's lock is held (migration 0019)
+        values["position"] = sa.null().cast(POSITION_TYPE)
     held = sa.select(TASK_COUNTS.c.live).where(TASK_COUNTS.c.user_id == values["user_id"]).with_for_update()
     within = sa.select(*values.values()).where(sa.func.coalesce(held.scalar_subquery(), 0) < sa.bindparam("quota"))
     # include_defaults=False: the id, version and timestamps come from the columns' server defaults.

@@ -2,8 +2,11 @@
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import make_url
 
 
 def _async_client(user) -> httpx.AsyncClient:
@@ -180,3 +183,28 @@ def test_a_key_older_than_a_day_makes_a_new_task(alice, db):
 def test_malformed_idempotency_key_is_400(alice):
     response = _post(alice, {"title": "x"}, "has spaces in it")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def _taken_places(log: Path) -> int:
+    """How many statements the test cluster's log shows failing on a place another task had taken."""
+    return log.read_text(errors="replace").count('violates unique constraint "uq_tasks_position"')
+
+
+def test_one_users_concurrent_creates_each_take_a_place_at_the_first_try(alice, direct_database_url):
+    """A create finds its place (first in its list) once it holds the user's lock (migration 0019): one user's
+    concurrent creates never compute the same place, fail on the unique key, and run again."""
+    log = Path(make_url(direct_database_url).query.get("host", "")) / "log"
+    if not log.is_file():
+        pytest.skip("needs the embedded cluster, whose log file lies in its data directory")
+    before = _taken_places(log)
+
+    async def create_all() -> list[httpx.Response]:
+        async with _async_client(alice) as client:
+            path = f"/{alice.id}/tasks"
+            return await asyncio.gather(*(client.post(path, json={"title": f"burst {n}"}) for n in range(40)))
+
+    responses = asyncio.run(create_all())
+    assert [response.status_code for response in responses] == [201] * 40
+    assert _taken_places(log) == before, "creates failed on a place another had taken, and ran again"
+    listed = alice.client.get(f"/{alice.id}/tasks", params={"sort": "position", "limit": 100}).json()["items"]
+    assert len({task["position"] for task in listed}) == 40
