@@ -45,23 +45,30 @@ function formOf(task: Task): Form {
   };
 }
 
+/** Only what the person changed: a field sent back unchanged could still change the task (a reminder cut to whole
+ * seconds would fire again; the API keeps a series whose rule comes back, but a zone or rule typed anew would not). */
 function changesOf(form: Form, task: Task): TaskUpdate {
+  const before = formOf(task);
   const due = fromLocalInput(form.due);
   const rule = ruleFor(form.preset, due ? new Date(due) : null, form.rule);
   const keepsZone = task.recurrence && task.recurrence.rule === rule;
-  return {
-    title: form.title,
-    description: form.description || null,
-    priority: form.priority,
-    due_at: due,
-    tags: form.tags
+  const changes: TaskUpdate = {};
+  if (form.title !== before.title) changes.title = form.title;
+  if (form.description !== before.description) changes.description = form.description || null;
+  if (form.priority !== before.priority) changes.priority = form.priority;
+  if (form.due !== before.due) changes.due_at = due;
+  if (form.tags !== before.tags) {
+    changes.tags = form.tags
       .split(",")
       .map((tag) => tag.trim())
-      .filter(Boolean),
-    remind_at: fromLocalInput(form.reminder),
-    recurrence: rule ? { rule, timezone: keepsZone ? task.recurrence!.timezone : browserTimeZone() } : null,
-    list_id: form.list || null,
-  };
+      .filter(Boolean);
+  }
+  if (form.reminder !== before.reminder) changes.remind_at = fromLocalInput(form.reminder);
+  if ((rule ?? "") !== (task.recurrence?.rule ?? "")) {
+    changes.recurrence = rule ? { rule, timezone: keepsZone ? task.recurrence!.timezone : browserTimeZone() } : null;
+  }
+  if (form.list !== before.list) changes.list_id = form.list || null;
+  return changes;
 }
 
 const FIELDS: Record<string, keyof Form> = {
@@ -116,6 +123,8 @@ export function TaskEditor({ api, userId, taskId, lists, onClose }: Props) {
   async function save(event: FormEvent) {
     event.preventDefault();
     if (!form || !task) return;
+    const changes = changesOf(form, task);
+    if (Object.keys(changes).length === 0) return onClose();
     setSaving(true);
     setErrors({});
     setMessage("");
@@ -124,7 +133,7 @@ export function TaskEditor({ api, userId, taskId, lists, onClose }: Props) {
         call(() =>
           api.client.PUT("/{user_id}/tasks/{id}", {
             params: { path: { user_id: userId, id: taskId }, header: { "If-Match": etag } },
-            body: changesOf(form, task),
+            body: changes,
           }),
         ),
       );

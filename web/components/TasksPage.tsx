@@ -1,54 +1,43 @@
 "use client";
 /** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
- * live events. Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
+ * live events applied from the change feed (lib/useTaskView.ts). Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
  * be reached they wait, shown as done, and go out together as one batch when it is back. */
-import type { DueReminder, List, operations, Summary, TagList, Task } from "@taskapi/client";
+import type { DueReminder, List, Task } from "@taskapi/client";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
-import { authClient } from "@/lib/auth-client";
-import { browserTimeZone } from "@/lib/time";
+import { listOf, type Sort, type Filters } from "@/lib/filters";
 import { newRef, shownTasks, useOutbox, waitingCreates } from "@/lib/outbox";
-import { subscribeToPush } from "@/lib/push";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { notify } from "@/lib/notifications";
 import { useTaskApi } from "@/lib/useTaskApi";
+import { useTaskView } from "@/lib/useTaskView";
 
 import { ListEnd } from "./ListEnd";
-import { ListsNav, type View } from "./ListsNav";
+import { ListsNav } from "./ListsNav";
 import { Sidebar } from "./Sidebar";
 import { TaskEditor } from "./TaskEditor";
 import { TaskItem } from "./TaskItem";
+import { TopBar } from "./TopBar";
 
-const PAGE = 20;
-
-type Sort = NonNullable<NonNullable<operations["listTasks"]["parameters"]["query"]>["sort"]>;
-
-interface Filters {
-  status: "all" | "pending" | "completed";
-  priority: "" | Task["priority"];
-  tag: string;
-  q: string;
-  sort: Sort;
-  view: View;
-}
+// Typing in Search asks the API once the person pauses this long, not at every key.
+const SEARCH_PAUSE_MS = 300;
 
 /** What Undo brings back: a task, or a list with the tasks deleted with it. */
 type Deleted = { task: Task } | { list: List };
 
 export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: string; name: string }) {
   const api = useTaskApi(apiUrl);
-  const { client, perform } = api;
-  const [filters, setFilters] = useState<Filters>({ status: "all", priority: "", tag: "", q: "", sort: "-created", view: "all" });
-  const [tasks, setTasks] = useState<Task[]>([]);
+  const view = useTaskView(api, userId);
+  const { filters, setFilters: set, tasks, lists } = view;
   // Completions sent and not yet read back: task id → completed.
   const [completing, setCompleting] = useState<Record<string, boolean>>({});
-  const [next, setNext] = useState<string | null>(null);
-  const [shown, setShown] = useState(PAGE);
-  const [tags, setTags] = useState<TagList["items"]>([]);
-  const [lists, setLists] = useState<List[]>([]);
+  const [search, setSearch] = useState("");
+  useEffect(() => {
+    const timer = setTimeout(() => set({ q: search }), SEARCH_PAUSE_MS);
+    return () => clearTimeout(timer);
+  }, [search, set]);
   const [listError, setListError] = useState("");
-  const [summary, setSummary] = useState<Summary | null>(null);
   // Uncontrolled: what a person types is never reset by a render (or by hydration, if they type that early).
   const newTitle = useRef<HTMLInputElement>(null);
   const [hydrated, setHydrated] = useState(false);
@@ -57,76 +46,14 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   const [deleted, setDeleted] = useState<Deleted | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [alerts, setAlerts] = useState<string[]>([]);
-  // Known in the browser only: read after hydration, so that the server's HTML and the first render agree.
-  const [mayAskToNotify, setMayAskToNotify] = useState(false);
-  useEffect(() => setMayAskToNotify(typeof Notification !== "undefined" && Notification.permission === "default"), []);
-  // Reminders pushed while no tab is open, once notifications are allowed (lib/push.ts).
-  useEffect(() => {
-    if (typeof Notification !== "undefined" && Notification.permission === "granted") void subscribeToPush(api, userId);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once per page and person
-  }, [userId]);
   const path = { user_id: userId };
 
-  const readNow = useCallback(async () => {
-    const query = { ...queryOf(filters), limit: Math.min(100, shown) };
-    const [list, tagList, counts, listList] = await perform(() =>
-      Promise.all([
-        call(() => client.GET("/{user_id}/tasks", { params: { path, query } })),
-        call(() => client.GET("/{user_id}/tags", { params: { path } })),
-        call(() => client.GET("/{user_id}/summary", { params: { path, query: { timezone: browserTimeZone() } } })),
-        call(() => client.GET("/{user_id}/lists", { params: { path } })),
-      ]),
-    );
-    setTasks(list.data.items);
-    setNext(list.data.next_cursor);
-    setTags(tagList.data.items);
-    setSummary(counts.data);
-    setLists(listList.data.items);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `path` is derived from userId
-  }, [client, perform, filters, shown, userId]);
-
-  // Every action and every live event asks for a read, often several at once. One read runs at a time, and the
-  // asks that come meanwhile make one more: answers never arrive out of order, and a burst of edits costs two
-  // reads, not one each (which also ran into the API's rate limit).
-  const latestReadNow = useRef(readNow);
-  latestReadNow.current = readNow;
-  const running = useRef<Promise<void> | null>(null);
-  const askedAgain = useRef(false);
-  const read = useCallback((): Promise<void> => {
-    if (running.current) {
-      askedAgain.current = true;
-      return running.current;
-    }
-    running.current = (async () => {
-      do {
-        askedAgain.current = false;
-        await latestReadNow.current();
-      } while (askedAgain.current);
-    })().finally(() => {
-      running.current = null;
-    });
-    return running.current;
-  }, []);
-
-  useEffect(() => {
-    void read();
-  }, [read, readNow]);
   const remind = useCallback((reminder: DueReminder) => {
     notify(reminder);
     setAlerts((old) => [...old, `Reminder: ${reminder.title}`]);
   }, []);
-  useLiveUpdates(api, apiUrl, userId, read, remind);
-  const outbox = useOutbox(api, userId, read);
-
-  async function loadMore() {
-    if (!next) return;
-    const { data } = await api.perform(() =>
-      call(() => api.client.GET("/{user_id}/tasks", { params: { path, query: { ...queryOf(filters), cursor: next, limit: PAGE } } })),
-    );
-    setTasks((old) => [...old, ...data.items]);
-    setNext(data.next_cursor);
-    setShown((old) => old + data.items.length);
-  }
+  useLiveUpdates(api, apiUrl, userId, view.live, remind);
+  const outbox = useOutbox(api, userId, view.changed);
 
   async function add(event: FormEvent) {
     event.preventDefault();
@@ -172,7 +99,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   function refused(error: unknown) {
     if (!(error instanceof ApiError)) throw error;
     setAlerts((old) => [...old, error.problem.detail]);
-    void read();
+    void view.changed();
   }
 
   async function undo() {
@@ -185,7 +112,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
       await api.perform(() =>
         call(() => api.client.POST("/{user_id}/lists/{list_id}/restore", { params: { path: { ...path, list_id: gone.list.id } } })),
       );
-      await read();
+      await view.changed(true);
     }
   }
 
@@ -196,7 +123,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
         api.client.POST("/{user_id}/tasks/{id}/move", { params: { path: { ...path, id: task.id } }, body: { after: after?.id ?? null } }),
       ),
     );
-    await read();
+    await view.changed();
   }
 
   /** Whether the list was made (else the field says why). */
@@ -208,6 +135,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
         call(() => api.client.POST("/{user_id}/lists", { params: { path, header: { "Idempotency-Key": key } }, body: { name } })),
       );
       set({ view: data.id, sort: "position" });
+      await view.changed(true);
       return true;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -222,18 +150,9 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     );
     setDeleted({ list });
     if (filters.view === list.id) set({ view: "all", sort: "-created" });
-    else await read();
+    await view.changed(true);
   }
 
-  async function signOut() {
-    await authClient.signOut();
-    window.location.assign("/sign-in");
-  }
-
-  const set = (change: Partial<Filters>) => {
-    setShown(PAGE);
-    setFilters((old) => ({ ...old, ...change }));
-  };
   // One list (or the Inbox) in its own order: its tasks can be moved up and down.
   const ordering = filters.view !== "all" && filters.sort === "position";
   const visible = shownTasks(tasks, outbox.pending);
@@ -241,27 +160,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
 
   return (
     <div className="app" data-hydrated={hydrated || undefined}>
-      <header className="topbar">
-        <h1>Tasks</h1>
-        <span className="who">{name}</span>
-        {mayAskToNotify && (
-          <button
-            type="button"
-            className="ghost"
-            onClick={() =>
-              void Notification.requestPermission().then(() => {
-                setMayAskToNotify(false);
-                return subscribeToPush(api, userId);
-              })
-            }
-          >
-            Enable notifications
-          </button>
-        )}
-        <button type="button" className="ghost" onClick={signOut}>
-          Sign out
-        </button>
-      </header>
+      <TopBar api={api} userId={userId} name={name} />
       {(api.unreachable || outbox.unreachable) && (
         <p role="alert" className="banner">
           The task service cannot be reached. Your changes are kept and will be sent when it is back.
@@ -281,7 +180,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
         </p>
       ))}
       <div className="layout">
-        <Sidebar tags={tags} summary={summary} activeTag={filters.tag} onTag={(tag) => set({ tag })}>
+        <Sidebar tags={view.tags} summary={view.summary} activeTag={filters.tag} onTag={(tag) => set({ tag })}>
           <ListsNav
             lists={lists}
             view={filters.view}
@@ -308,7 +207,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
             </p>
           )}
           <div className="toolbar">
-            <input type="search" aria-label="Search" placeholder="Search" value={filters.q} onChange={(e) => set({ q: e.target.value })} />
+            <input type="search" aria-label="Search" placeholder="Search" value={search} onChange={(e) => setSearch(e.target.value)} />
             <select aria-label="Show" value={filters.status} onChange={(e) => set({ status: e.target.value as Filters["status"] })}>
               <option value="all">All</option>
               <option value="pending">Open</option>
@@ -348,7 +247,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
               />
             ))}
           </ul>
-          <ListEnd empty={visible.length === 0 && waiting.length === 0} hasMore={next !== null} onMore={loadMore} emptyText="Nothing here yet." />
+          <ListEnd empty={visible.length === 0 && waiting.length === 0} hasMore={view.hasMore} onMore={view.loadMore} emptyText="Nothing here yet." />
         </main>
       </div>
       {deleted && (
@@ -367,29 +266,10 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
           lists={lists}
           onClose={() => {
             setEditing(null);
-            void read();
+            void view.changed();
           }}
         />
       )}
     </div>
   );
-}
-
-/** The list a new task goes in: the one shown, null for the Inbox, or (every task shown) the API's default. */
-function listOf(view: View): string | null | undefined {
-  return view === "all" ? undefined : view === "inbox" ? null : view;
-}
-
-function queryOf(filters: Filters) {
-  return {
-    status: filters.status,
-    sort: filters.sort,
-    // Top-level tasks; a task's steps are in its editor.
-    parent_id: "none",
-    // A list's id or "inbox"; every task: no filter.
-    ...(filters.view !== "all" ? { list_id: filters.view } : {}),
-    ...(filters.q ? { q: filters.q } : {}),
-    ...(filters.priority ? { priority: filters.priority } : {}),
-    ...(filters.tag ? { tag: [filters.tag] } : {}),
-  };
 }

@@ -2,9 +2,10 @@
 /** The trash: restore a task as it was, destroy one for good, or empty it. */
 import type { TrashList } from "@taskapi/client";
 import Link from "next/link";
-import { useCallback, useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 
 import { call } from "@/lib/api";
+import { coalesced } from "@/lib/coalesced";
 import { shortDateTime } from "@/lib/time";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
 import { useTaskApi } from "@/lib/useTaskApi";
@@ -18,12 +19,16 @@ export function TrashPage({ apiUrl, userId }: { apiUrl: string; userId: string }
   const [next, setNext] = useState<string | null>(null);
   const path = { user_id: userId };
 
-  const read = useCallback(async () => {
-    const { data } = await perform(() => call(() => client.GET("/{user_id}/trash", { params: { path } })));
-    setItems(data.items);
-    setNext(data.next_cursor);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `path` is derived from userId
-  }, [client, perform, userId]);
+  // One read at a time, at most every half second, however many changes come (lib/coalesced.ts).
+  const read = useMemo(
+    () =>
+      coalesced(async () => {
+        const { data } = await perform(() => call(() => client.GET("/{user_id}/trash", { params: { path: { user_id: userId } } })));
+        setItems(data.items);
+        setNext(data.next_cursor);
+      }, 500),
+    [client, perform, userId],
+  );
 
   useEffect(() => {
     void read();

@@ -7,35 +7,35 @@
  * A batch on its way keeps its Idempotency-Key until it is answered, across reloads: sent again after a cut
  * connection, it is applied once. A new task is named by a `ref` until the API gives it an id, so that later
  * operations (ticking it) can name it; the refs of a batch answered are replaced by those ids in what waits.
- * An operation the API refuses is dropped (its promise rejects with the problem) and the rest go on.
+ * Only the refusal of one operation (a 4xx naming it) drops that operation, whose promise rejects with the
+ * problem; a 429, a 5xx or any other refusal keeps the whole batch, sent again (with its key) after a wait.
  *
  * A batch on its way is never changed: it may have reached the API before the connection failed. So the first
  * change made as the connection fails goes out alone (retried until answered), and what follows it meanwhile
  * goes out together after it.
+ *
+ * Every tab of the browser shares the outbox: each change to it is made under a Web Lock, and one tab at a time
+ * sends (another lock), so two tabs never send what waits twice. A tab learns from storage events that its
+ * operations were applied (or refused) by another.
  */
 import type { BatchOperation, Task } from "@taskapi/client";
 import { reconnectDelay } from "@taskapi/client";
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 
 import { ApiError, call, Unreachable } from "./api";
+import { apply, type Entry } from "./outboxStorage";
 import type { TaskApi } from "./useTaskApi";
 
-interface Stored {
-  /** The Idempotency-Key of the batch on its way (`sending`); null when none is. */
-  key: string | null;
-  sending: BatchOperation[];
-  waiting: BatchOperation[];
-}
-
-const EMPTY: Stored = { key: null, sending: [], waiting: [] };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// The longest wait before a kept batch is sent again after the API refused it as a whole (a 429, a 5xx).
+const MOST_WAIT_MS = 30_000;
 
 /** A ref for a task made by an operation still in the outbox. */
 export const newRef = (): string => `new-${crypto.randomUUID()}`;
 
-function replaceRefs(operations: BatchOperation[], refs: Record<string, string>): BatchOperation[] {
+function replaceRefs(entries: Entry[], refs: Record<string, string>): Entry[] {
   const real = (value: string | null | undefined) => (value && refs[value]) || value;
-  return operations.map((operation) => {
+  return entries.map(({ tag, op: operation }) => {
     const replaced = { ...operation } as BatchOperation & { id?: string; body?: Record<string, unknown> };
     if (replaced.id) replaced.id = real(replaced.id)!;
     if (replaced.body) {
@@ -45,16 +45,17 @@ function replaceRefs(operations: BatchOperation[], refs: Record<string, string>)
       }
       replaced.body = body;
     }
-    return replaced as BatchOperation;
+    return { tag, op: replaced as BatchOperation };
   });
 }
 
 class OutboxStore {
-  private stored: Stored;
-  private readonly settled = new Map<BatchOperation, { resolve: () => void; reject: (error: ApiError) => void }>();
+  private readonly settled = new Map<string, { resolve: () => void; reject: (error: ApiError) => void }>();
   private readonly listeners = new Set<() => void>();
   private flushing = false;
-  private view: { pending: BatchOperation[]; unreachable: boolean };
+  // Asked to flush while flushing: what was queued meanwhile may have come after the last look, so look again.
+  private flushAgain = false;
+  private view: { pending: BatchOperation[]; unreachable: boolean } = { pending: [], unreachable: false };
 
   /** Told each time a batch was applied: the page shown reads again (the operations' promises settle after). */
   onApplied: () => Promise<void> | void = () => {};
@@ -63,32 +64,38 @@ class OutboxStore {
     private readonly api: TaskApi,
     private readonly userId: string,
   ) {
-    this.stored = this.load();
-    this.view = { pending: [], unreachable: false };
-    this.publish(false);
+    void this.change((stored) => stored);
+    window.addEventListener("storage", this.changedElsewhere);
   }
 
-  private get storageKey(): string {
-    return `taskapi.outbox.${this.userId}`;
+  close(): void {
+    window.removeEventListener("storage", this.changedElsewhere);
   }
 
-  private load(): Stored {
-    try {
-      return { ...EMPTY, ...JSON.parse(localStorage.getItem(this.storageKey) ?? "{}") };
-    } catch {
-      return EMPTY;
-    }
+  /** Another tab changed the outbox: what it sent or dropped of ours settles here too. */
+  private changedElsewhere = (event: StorageEvent): void => {
+    if (event.key !== apply.key(this.userId)) return;
+    void this.change((stored) => stored).then((stored) => {
+      const left = new Set([...stored.sending, ...stored.waiting].map((entry) => entry.tag));
+      let applied = false;
+      for (const tag of [...this.settled.keys()]) {
+        if (left.has(tag)) continue;
+        const problem = stored.refused[tag]?.problem;
+        this.settle(tag, problem ? new ApiError(problem.status, problem) : undefined);
+        applied ||= !problem;
+      }
+      if (applied) void this.onApplied();
+    });
+  };
+
+  private async change(edit: Parameters<typeof apply>[1]) {
+    const stored = await apply(this.userId, edit);
+    this.publish(stored.sending.concat(stored.waiting).map((entry) => entry.op), this.view.unreachable);
+    return stored;
   }
 
-  private save(next: Stored): void {
-    this.stored = next;
-    if (next.sending.length || next.waiting.length) localStorage.setItem(this.storageKey, JSON.stringify(next));
-    else localStorage.removeItem(this.storageKey);
-    this.publish(this.view.unreachable);
-  }
-
-  private publish(unreachable: boolean): void {
-    this.view = { pending: [...this.stored.sending, ...this.stored.waiting], unreachable };
+  private publish(pending: BatchOperation[], unreachable: boolean): void {
+    this.view = { pending, unreachable };
     for (const listener of this.listeners) listener();
   }
 
@@ -100,57 +107,83 @@ class OutboxStore {
   snapshot = () => this.view;
 
   send(operation: BatchOperation): Promise<void> {
-    const applied = new Promise<void>((resolve, reject) => this.settled.set(operation, { resolve, reject }));
-    this.save({ ...this.stored, waiting: [...this.stored.waiting, operation] });
-    void this.flush();
+    const tag = crypto.randomUUID();
+    const applied = new Promise<void>((resolve, reject) => this.settled.set(tag, { resolve, reject }));
+    void this.change((stored) => ({ ...stored, waiting: [...stored.waiting, { tag, op: operation }] })).then(() =>
+      this.flush(),
+    );
     return applied;
   }
 
+  /** Send what waits, one batch at a time, in one tab at a time (the others wait their turn, and find it sent). */
   async flush(): Promise<void> {
-    if (this.flushing) return;
+    if (this.flushing) {
+      this.flushAgain = true;
+      return;
+    }
     this.flushing = true;
     try {
-      for (let attempt = 0; ; ) {
-        if (!this.stored.key) {
-          if (!this.stored.waiting.length) return;
-          this.save({ key: crypto.randomUUID(), sending: this.stored.waiting, waiting: [] });
-        }
-        const { key, sending } = this.stored;
-        try {
-          const { data } = await call(() =>
-            this.api.client.POST("/{user_id}/batch", {
-              params: { path: { user_id: this.userId }, header: { "Idempotency-Key": key! } },
-              body: { operations: sending },
-            }),
-          );
-          attempt = 0;
-          this.save({ key: null, sending: [], waiting: replaceRefs(this.stored.waiting, data.refs) });
-          this.publish(false);
-          await this.onApplied();
-          for (const operation of sending) this.settle(operation);
-        } catch (error) {
-          if (error instanceof Unreachable) {
-            this.publish(true);
-            await sleep(Math.max(500, reconnectDelay(Math.min(attempt++, 3))));
-            continue;
-          }
-          if (!(error instanceof ApiError)) throw error;
-          // Nothing of the batch was applied: drop the operation refused (all of them if the API did not say
-          // which) and send the rest again, as a new request.
-          const refused = error.problem.operation;
-          const kept = refused === undefined ? [] : sending.filter((_, index) => index !== refused);
-          for (const operation of sending) if (!kept.includes(operation)) this.settle(operation, error);
-          this.save({ key: null, sending: [], waiting: [...kept, ...this.stored.waiting] });
-        }
-      }
+      do {
+        this.flushAgain = false;
+        const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+        if (locks) await locks.request(`taskapi.outbox.send.${this.userId}`, () => this.sendAll());
+        else await this.sendAll();
+      } while (this.flushAgain);
     } finally {
       this.flushing = false;
     }
   }
 
-  private settle(operation: BatchOperation, error?: ApiError): void {
-    const waiter = this.settled.get(operation);
-    this.settled.delete(operation);
+  private async sendAll(): Promise<void> {
+    for (let attempt = 0; ; ) {
+      const stored = await this.change((now) =>
+        now.key || !now.waiting.length ? now : { ...now, key: crypto.randomUUID(), sending: now.waiting, waiting: [] },
+      );
+      if (!stored.key) return;
+      const { key, sending } = stored;
+      try {
+        const { data } = await call(() =>
+          this.api.client.POST("/{user_id}/batch", {
+            params: { path: { user_id: this.userId }, header: { "Idempotency-Key": key } },
+            body: { operations: sending.map((entry) => entry.op) },
+          }),
+        );
+        attempt = 0;
+        await this.change((now) => ({ ...now, key: null, sending: [], waiting: replaceRefs(now.waiting, data.refs) }));
+        this.publish(this.view.pending, false);
+        await this.onApplied();
+        for (const entry of sending) this.settle(entry.tag);
+      } catch (error) {
+        if (error instanceof Unreachable) {
+          this.publish(this.view.pending, true);
+          await sleep(Math.max(500, reconnectDelay(Math.min(attempt++, 3))));
+          continue;
+        }
+        if (!(error instanceof ApiError)) throw error;
+        const refused = error.problem.operation;
+        if (refused === undefined || error.status === 429 || error.status >= 500) {
+          // Refused as a whole, for now (a 429 is first waited out by `call`, as Retry-After says): the same
+          // batch, and key, again after a wait; nothing is dropped.
+          await sleep(Math.min(MOST_WAIT_MS, Math.max(1_000, reconnectDelay(Math.min(attempt++, 5)))));
+          continue;
+        }
+        // Nothing of the batch was applied: drop the operation refused, and send the rest again as a new request.
+        const dropped = sending[refused]!;
+        await this.change((now) => ({
+          ...now,
+          key: null,
+          sending: [],
+          waiting: [...sending.filter((entry) => entry !== dropped), ...now.waiting],
+          refused: { ...now.refused, [dropped.tag]: { problem: error.problem, at: Date.now() } },
+        }));
+        this.settle(dropped.tag, error);
+      }
+    }
+  }
+
+  private settle(tag: string, error?: ApiError): void {
+    const waiter = this.settled.get(tag);
+    this.settled.delete(tag);
     if (error) waiter?.reject(error);
     else waiter?.resolve();
   }
@@ -168,8 +201,15 @@ export interface Outbox {
 
 const NOTHING = { pending: [] as BatchOperation[], unreachable: false };
 
-// One outbox per user in this tab, whichever page (or remount of it) uses it: two would both send what waits.
+// One outbox per user in this tab, whichever page (or remount of it) uses it.
 const stores = new Map<string, OutboxStore>();
+
+/** Signing out: what waits is dropped from this browser. */
+export function forgetOutbox(userId: string): void {
+  stores.get(userId)?.close();
+  stores.delete(userId);
+  localStorage.removeItem(apply.key(userId));
+}
 
 export function useOutbox(api: TaskApi, userId: string, onApplied: () => Promise<void>): Outbox {
   // Made in the browser only (it reads localStorage), after hydration.

@@ -39,3 +39,28 @@ export async function subscribeToPush(api: TaskApi, userId: string): Promise<voi
     // No push here (a push service out of reach, a refused endpoint): live events still bring reminders.
   }
 }
+
+/** Stop pushing this person's reminders to this browser: its subscription removed at the API, then in the browser
+ * (the next person to sign in here must not get them). Best effort: without the API, the browser's goes anyway,
+ * and the push service answers the API's next push with 410. */
+export async function unsubscribeFromPush(api: TaskApi, userId: string): Promise<void> {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) return;
+  const registration = await navigator.serviceWorker.getRegistration("/sw.js");
+  const subscription = await registration?.pushManager.getSubscription();
+  if (!subscription) return;
+  const path = { user_id: userId };
+  try {
+    const { data } = await call(() => api.client.GET("/{user_id}/push-subscriptions", { params: { path } }));
+    const mine = data.items.find((item) => item.endpoint === subscription.endpoint);
+    if (mine) {
+      await call(() =>
+        api.client.DELETE("/{user_id}/push-subscriptions/{subscription_id}", {
+          params: { path: { ...path, subscription_id: mine.id } },
+        }),
+      );
+    }
+  } catch {
+    // The API out of reach: the browser's subscription goes below all the same.
+  }
+  await subscription.unsubscribe();
+}

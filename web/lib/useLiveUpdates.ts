@@ -1,6 +1,7 @@
 "use client";
-/** Live events from the API (Server-Sent Events over fetch): every `ready`, `changes` or `resync` means "read
- * again"; a `reminder` is handed to `onReminder`. */
+/** Live events from the API (Server-Sent Events over fetch): `ready`, `changes` and `resync` are handed to
+ * `onChange`, a burst of them at once, with the position after the last and whether any said to read everything
+ * again (`ready`, `resync`); a `reminder` is handed to `onReminder`. */
 import { type DueReminder, subscribeToChanges } from "@taskapi/client";
 import { useEffect, useRef } from "react";
 
@@ -10,7 +11,7 @@ export function useLiveUpdates(
   api: TaskApi,
   apiUrl: string,
   userId: string,
-  onChange: () => void,
+  onChange: (change: { reset: boolean; position: string }) => void,
   onReminder: (reminder: DueReminder) => void = () => {},
 ): void {
   // The latest callbacks, without opening a new stream each time they change (a new filter, say).
@@ -22,16 +23,25 @@ export function useLiveUpdates(
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    // Several events in a burst (a batch of edits, a resync) cause one read.
-    const soon = () => {
+    // Several events in a burst (a batch of edits, a resync) are handed on once.
+    let burst = { reset: false, position: "" };
+    const soon = (reset: boolean, position: string) => {
+      burst = { reset: burst.reset || reset, position: position || burst.position };
       clearTimeout(timer);
-      timer = setTimeout(() => latest.current(), 50);
+      timer = setTimeout(() => {
+        const change = burst;
+        burst = { reset: false, position: "" };
+        latest.current(change);
+      }, 50);
     };
     void subscribeToChanges({
       baseUrl: apiUrl,
       userId,
       getToken: () => tokens.get(),
-      onEvent: (event) => (event.type === "reminder" ? latestReminder.current(event.reminder) : soon()),
+      onEvent: (event) => {
+        if (event.type === "reminder") latestReminder.current(event.reminder);
+        else soon(event.type !== "changes", "position" in event ? event.position : "");
+      },
       signal: controller.signal,
     });
     return () => {

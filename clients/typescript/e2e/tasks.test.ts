@@ -267,6 +267,7 @@ describe("two clients of one user, kept in sync", () => {
       feed.data?.items.filter((item) => item.kind === "list").map((item) => item.list?.name),
       ["Work", "Home"],
     );
+    assert.ok(feed.data?.items.some((item) => item.kind === "task" && item.task?.title === "laundry"), "tasks too");
   });
 
   test("a change made by one client reaches the other as an event, then exactly that change from the feed", async () => {

@@ -58,9 +58,25 @@ export interface TaskClientOptions {
   fetch?: (input: Request) => Promise<Response>;
 }
 
+/** The query parameters the contract sends as one comma-separated value (`style: form, explode: false`); every
+ * other array repeats its name (`tag=a&tag=b`). e2e/query-style.test.ts checks this list against the contract. */
+export const COMMA_SEPARATED = new Set(["kinds"]);
+
+/** A request's query string, each parameter as the contract says it is sent. */
+export function serializeQuery(query: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    const values = (Array.isArray(value) ? value : [value]).map((item) => encodeURIComponent(String(item)));
+    if (COMMA_SEPARATED.has(name)) parts.push(`${encodeURIComponent(name)}=${values.join(",")}`);
+    else for (const item of values) parts.push(`${encodeURIComponent(name)}=${item}`);
+  }
+  return parts.join("&");
+}
+
 /** A client whose every request carries `Authorization: Bearer <getToken()>`. */
 export function createTaskClient({ baseUrl, getToken, fetch }: TaskClientOptions): TaskClient {
-  const client = createClient<paths>(fetch ? { baseUrl, fetch } : { baseUrl });
+  const client = createClient<paths>({ baseUrl, querySerializer: serializeQuery, ...(fetch ? { fetch } : {}) });
   const bearer: Middleware = {
     async onRequest({ request }) {
       request.headers.set("Authorization", `Bearer ${await getToken()}`);

@@ -1008,7 +1008,10 @@ export interface components {
              * @description Makes the task a subtask (a step) of this task of yours, last among its subtasks and in its list
              *     (leave `list_id` out). One level: the parent cannot be a subtask itself; a subtask cannot recur;
              *     a task holds at most 100 subtasks (then a `409`, `subtask-quota-exceeded`). A task that is not
-             *     yours, or is in the trash, is a `400`.
+             *     yours, or is in the trash, is a `400`. A step belongs to its parent for life: `PUT` and `move` do
+             *     not change `parent_id` (a step's counts, ETag and place in the change feed are its parent's too, so
+             *     one request would change two tasks' answers); to move a step under another task, create it there
+             *     (a batch can create it and delete the old one at once).
              * @example 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a
              */
             parent_id?: string | null;
