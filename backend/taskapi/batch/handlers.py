@@ -13,7 +13,7 @@ from taskapi.app import SPEC_PATH
 from taskapi.auth.tokens import require_owner
 from taskapi.batch.operations import Schemas, apply, prepare
 from taskapi.db.session import enclosed_in, transaction
-from taskapi.db.statements import fetch_all
+from taskapi.db.statements import execute, fetch_all
 from taskapi.http.ratelimit import count_more
 from taskapi.tasks import idempotency, store
 from taskapi.tasks.answers import private_json
@@ -55,7 +55,7 @@ async def apply_batch(user_id: str, body: dict, user: str) -> Response:
             if replay is not None:
                 return private_json(replay)
         # Taken first and held to the end: the batch's reads and writes see no other write of this user.
-        await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        await execute(session, store.LOCK_USER, {"owner_id": user_id})
         results, refs = [], {}
         with enclosed_in(session):
             for index, operation in enumerate(operations):

@@ -1,8 +1,15 @@
-"""The engine, and a request's unit of work: one statement in autocommit, or a transaction, in one place."""
+"""The database: a pool of psycopg connections for requests, and a request's unit of work (one statement in
+autocommit, or a transaction), in one place.
+
+Requests talk to Postgres through psycopg and its pool alone (statements are built once with SQLAlchemy Core and
+sent compiled: taskapi/db/statements.py): an ORM session, its execution context, result objects and the greenlet
+hop into the driver cost about as much CPU as everything else a list request does. Background jobs (sweeps,
+reminders, pushes, readiness probes, live events' leases) keep one SQLAlchemy connection of their own, the
+maintenance engine, which must never take a request's connection nor open more.
+"""
 
 import asyncio
 import logging
-import select
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, contextmanager
@@ -12,14 +19,14 @@ import psycopg
 import sqlalchemy as sa
 from connexion import request
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.pool import ConnectionPool, PoolTimeout, usable
 from taskapi.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# What an unreachable, restarting or overloaded database looks like from here: wrapped by SQLAlchemy, or as psycopg
-# raises it for the statements sent on the session's connection directly (taskapi/db/statements.py).
+# What an unreachable, restarting or overloaded database looks like from here: as psycopg raises it, or wrapped by
+# SQLAlchemy (the maintenance engine).
 DATABASE_OUTAGE = (
     sa.exc.OperationalError,
     sa.exc.InterfaceError,
@@ -46,23 +53,18 @@ def libpq_conninfo(database_url: str) -> str:
     return psycopg.conninfo.make_conninfo(**{k: v for k, v in {**parts, **url.query}.items() if v is not None})
 
 
-def _connector(settings: Settings):
-    """Connect, retrying with backoff while the budget lasts: a cold Neon compute can refuse or time out
-    the first attempts. Only connecting is retried, never a statement, so no write is ever sent twice."""
-    conninfo = libpq_conninfo(settings.database_url)
+def _patient(settings: Settings):
+    """Connect, retrying with backoff while DB_CONNECT_BUDGET lasts: a cold Neon compute can refuse or time out the
+    first attempts. Only connecting is retried, never a statement, so no write is ever sent twice."""
 
-    async def connect() -> psycopg.AsyncConnection:
+    async def connect(conninfo: str = "", **options) -> psycopg.AsyncConnection:
         deadline = time.monotonic() + settings.db_connect_budget
         delay = 0.1
         while True:
             remaining = deadline - time.monotonic()
             try:
                 return await psycopg.AsyncConnection.connect(
-                    conninfo,
-                    # Neon's pooled endpoint is PgBouncer in transaction mode: no server-side prepared statements.
-                    prepare_threshold=None,
-                    connect_timeout=max(2, min(settings.db_connect_timeout, int(remaining))),
-                    application_name=settings.db_application_name,
+                    conninfo, **options, connect_timeout=max(2, min(settings.db_connect_timeout, int(remaining)))
                 )
             except psycopg.OperationalError as error:
                 if deadline - time.monotonic() < delay:
@@ -75,33 +77,21 @@ def _connector(settings: Settings):
 
 
 def _closed_while_idle(dbapi_connection, _record, _proxy) -> None:
-    """Checkout's liveness check, instead of a `SELECT 1` round trip (pool_pre_ping) on every request.
-
-    A pooled connection waits idle with nothing to read. When the server ends it (a restart, a killed
-    backend, Neon scaling to zero, a pooler closing it) the socket becomes readable: a FATAL error, then
-    end of file. One non-blocking poll of the socket sees that, and the pool replaces the connection.
-    """
-    connection: psycopg.AsyncConnection = dbapi_connection.driver_connection
-    if connection.closed or connection.pgconn.status != psycopg.pq.ConnStatus.OK:
-        raise sa.exc.DisconnectionError("connection closed")
-    poller = select.poll()  # not select.select(): it fails on descriptors above 1023
-    poller.register(connection.pgconn.socket, select.POLLIN)
-    if poller.poll(0):
+    """The maintenance engine's check at checkout: a connection the server ended while idle is replaced."""
+    if not usable(dbapi_connection.driver_connection):
         raise sa.exc.DisconnectionError("the server ended the idle connection")
 
 
 def make_engine(settings: Settings, **options) -> AsyncEngine:
-    options = {
-        "pool_size": settings.db_pool_size,
-        # No limit of its own: `Database.slots` keeps checkouts within pool_size, and checkouts skip the timed
-        # wait (a task per checkout) a bounded overflow would make.
-        "max_overflow": -1,
-        **options,
-    }
+    """A SQLAlchemy engine, for the maintenance connection and the command line."""
     engine = create_async_engine(
         sqlalchemy_url(settings.database_url),
         **options,
-        async_creator=_connector(settings),
+        async_creator=lambda: _patient(settings)(
+            libpq_conninfo(settings.database_url),
+            prepare_threshold=None,
+            application_name=settings.db_application_name,
+        ),
         pool_recycle=300,
         # Error messages and logs never carry statement parameters: titles and descriptions are the users'.
         hide_parameters=True,
@@ -117,25 +107,27 @@ _PROBE = sa.text("SELECT 1")
 
 
 class Database:
-    """One per worker: the engine, the same pool lent in autocommit, a fair queue in front of the pool, and one
-    maintenance connection.
+    """One per worker: the requests' pool, and one maintenance connection.
 
-    A worker's connection budget is DB_POOL_SIZE (every request and the rate limiter's sync wait for one of
-    `slots`), plus the LISTEN connection of live events (taskapi/sync/hub.py), plus the maintenance connection
-    (sweeps, readiness probes, live events' lease renewals and heartbeats, which must never take a request's
-    connection nor open more).
+    A worker's connection budget is DB_POOL_SIZE (every request and the rate limiter's sync wait for one, first
+    come first served, up to DB_POOL_TIMEOUT: taskapi/db/pool.py), plus the LISTEN connection of live events
+    (taskapi/sync/hub.py), plus the maintenance connection.
     """
 
     def __init__(self, settings: Settings) -> None:
-        # The pool's connections stay in autocommit, which most requests use. Switching a connection's mode costs
-        # CPU on every checkout and again on its return (about 0.08 ms a request), so only transactions pay it.
-        self.autocommit_engine = make_engine(settings, isolation_level="AUTOCOMMIT")
-        self.engine = self.autocommit_engine.execution_options(isolation_level="READ COMMITTED")
-        # Requests wait for a connection here, first come first served (asyncio.Semaphore is fair). The pool's
-        # own queue is not: a request arriving just as a connection comes back takes the one a waiter was
-        # woken for, and that waiter goes back to the end; under load some requests starved for a second.
-        self.slots = asyncio.Semaphore(settings.db_pool_size)
-        self.wait_seconds = settings.db_pool_timeout
+        connect, conninfo = _patient(settings), libpq_conninfo(settings.database_url)
+        self.pool = ConnectionPool(
+            lambda: connect(
+                conninfo,
+                # Most requests are one statement: the connections stay in autocommit; a transaction says BEGIN.
+                autocommit=True,
+                # Neon's pooled endpoint is PgBouncer in transaction mode: no server-side prepared statements.
+                prepare_threshold=None,
+                application_name=settings.db_application_name,
+            ),
+            size=settings.db_pool_size,
+            wait_seconds=settings.db_pool_timeout,
+        )
         # Units of work begun: background jobs that need not wake an idle database (the sweep) run after use.
         self.uses = 0
         self.maintenance_engine = make_engine(settings, pool_size=1, max_overflow=0, pool_timeout=PROBE_TIMEOUT_SECONDS)
@@ -158,20 +150,52 @@ class Database:
             return f"unreachable ({type(error).__name__})"
         return "ok"
 
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        """A pooled connection, in autocommit; the database's failures as DatabaseUnavailable."""
+        try:
+            self.uses += 1
+            async with self.pool.connection() as connection:
+                yield connection
+        except PoolTimeout:
+            log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
+            raise DatabaseUnavailable(
+                "The service is overloaded right now; nothing was changed. Try again shortly."
+            ) from None
+        except DATABASE_OUTAGE as error:
+            if isinstance(error, psycopg.errors.QueryCanceled):
+                # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
+                log.warning("statement cancelled by statement_timeout")
+                raise DatabaseUnavailable(
+                    "The database took too long to answer; nothing was changed. Try again shortly."
+                ) from None
+            log.warning("database unavailable: %s", type(error).__name__)
+            raise DatabaseUnavailable("The database cannot be reached right now. Try again shortly.") from None
+
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        await self.pool.close()
         await self.maintenance_engine.dispose()
 
 
+class Work:
+    """A unit of work: one pooled connection, for one statement in autocommit or for a transaction's statements
+    (taskapi/db/statements.py runs them)."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: psycopg.AsyncConnection) -> None:
+        self.connection = connection
+
+
 # The transaction of a batch (taskapi/batch), in which every operation's statements run.
-_ENCLOSING: ContextVar[AsyncSession | None] = ContextVar("enclosing_transaction", default=None)
+_ENCLOSING: ContextVar[Work | None] = ContextVar("enclosing_transaction", default=None)
 
 
 @contextmanager
-def enclosed_in(session: AsyncSession):
-    """Within this block, `transaction()` and `statement()` run in `session`'s transaction: the operations of a
-    batch commit together, or not at all."""
-    token = _ENCLOSING.set(session)
+def enclosed_in(work: Work):
+    """Within this block, `transaction()` and `statement()` run in `work`'s transaction: the operations of a batch
+    commit together, or not at all."""
+    token = _ENCLOSING.set(work)
     try:
         yield
     finally:
@@ -179,56 +203,21 @@ def enclosed_in(session: AsyncSession):
 
 
 @asynccontextmanager
-async def transaction() -> AsyncIterator[AsyncSession]:
+async def transaction(database: Database | None = None) -> AsyncIterator[Work]:
     """Several statements as one: commit if the block succeeds, roll back if anything raises."""
     if (enclosing := _ENCLOSING.get()) is not None:
         yield enclosing
         return
-    database: Database = request.state.db
-    async with _unit_of_work(database, database.engine) as session, session.begin():
-        yield session
+    async with (database or request.state.db).connection() as connection, connection.transaction():
+        yield Work(connection)
 
 
 @asynccontextmanager
-async def statement() -> AsyncIterator[AsyncSession]:
-    """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for
-    blocks whose writes are a single statement (reads that follow it, such as explaining a 404, are fine)."""
+async def statement(database: Database | None = None) -> AsyncIterator[Work]:
+    """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for blocks
+    whose writes are a single statement (reads that follow it, such as explaining a 404, are fine)."""
     if (enclosing := _ENCLOSING.get()) is not None:
         yield enclosing
         return
-    database: Database = request.state.db
-    async with _unit_of_work(database, database.autocommit_engine) as session:
-        yield session
-
-
-@asynccontextmanager
-async def _unit_of_work(database: Database, engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session on `engine` once a connection is free, and the database's failures as one exception
-    (DatabaseUnavailable), in one place."""
-    if database.slots.locked():
-        try:
-            async with asyncio.timeout(database.wait_seconds):
-                await database.slots.acquire()
-        except TimeoutError:
-            log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
-            raise DatabaseUnavailable(
-                "The service is overloaded right now; nothing was changed. Try again shortly."
-            ) from None
-    else:
-        await database.slots.acquire()  # at once
-    database.uses += 1
-    try:
-        async with AsyncSession(engine, expire_on_commit=False) as session:
-            yield session
-    except DATABASE_OUTAGE as error:
-        cause = getattr(error, "orig", error)
-        if isinstance(cause, psycopg.errors.QueryCanceled):
-            # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
-            log.warning("statement cancelled by statement_timeout")
-            raise DatabaseUnavailable(
-                "The database took too long to answer; nothing was changed. Try again shortly."
-            ) from None
-        log.warning("database unavailable: %s", type(cause).__name__)
-        raise DatabaseUnavailable("The database cannot be reached right now. Try again shortly.") from None
-    finally:
-        database.slots.release()
+    async with (database or request.state.db).connection() as connection:
+        yield Work(connection)

@@ -1,18 +1,15 @@
-"""The hot statements, sent straight on the connection their SQLModel session holds.
+"""Statements built once with SQLAlchemy Core (from the SQLModel tables), sent compiled with psycopg.
 
-Each request of the task operations starts with one statement that SQLAlchemy built once from the SQLModel
-tables (a few, such as completing a recurring task, send more through `session.exec`).
-Executing it through the session costs about 0.1 ms of CPU a time on top of psycopg's own work: an execution
-context, result metadata, row objects and a greenlet hop for every call into the driver. Here SQLAlchemy
-compiles the statement once, and each request sends the SQL with psycopg on the session's connection, in the
-session's transaction (or autocommit), and reads dict rows. The values go through each column type's bind
-processor, as SQLAlchemy would send them.
+SQLAlchemy compiles a statement once; each request sends its SQL with psycopg on the unit of work's connection
+(taskapi/db/session.py), in its transaction or in autocommit, and reads dict rows. The values go through each
+column type's bind processor, as SQLAlchemy would send them.
 
 Only statements whose SQL is complete once compiled qualify: no values SQLAlchemy computes in Python at
 execution time (column defaults: let the server's defaults apply) and no lists expanded per execution (`IN`:
-use `= ANY(array)`). `compiled()` refuses the others when first used.
+use `= ANY(array)`). `compiled()` refuses the others when first used. A statement is cached by identity: build
+each once (a module constant, or cached per shape), never per request.
 
-psycopg's own exceptions come out of here, not SQLAlchemy's wrappers (taskapi/db/session.py maps both).
+psycopg's own exceptions come out of here (taskapi/db/session.py maps the database's failures).
 """
 
 import functools
@@ -22,7 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from psycopg.rows import dict_row
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.dialects import postgresql
+
+from taskapi.db.session import Work
 
 
 @dataclass(frozen=True)
@@ -55,17 +54,38 @@ def compiled(statement: sa.Executable, dialect: sa.Dialect) -> Compiled:
     return Compiled(str(made), made, processors)
 
 
-async def fetch_all(session: AsyncSession, statement: sa.Executable, values: dict) -> list[dict]:
+# The dialect the statements are compiled for: Postgres through psycopg 3.
+DIALECT = postgresql.psycopg.dialect()
+
+
+async def _execute(cursor, statement: sa.Executable, values: dict | None) -> None:
+    sql = compiled(statement, DIALECT)
+    await cursor.execute(sql.sql, sql.parameters(values or {}))
+
+
+async def fetch_all(work: Work, statement: sa.Executable, values: dict | None = None) -> list[dict]:
     """The statement's rows, each a dict of its columns by name."""
-    connection = await session.connection()
-    sql = compiled(statement, connection.dialect)
-    driver = connection.sync_connection.connection.driver_connection
-    async with driver.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(sql.sql, sql.parameters(values))
+    async with work.connection.cursor(row_factory=dict_row) as cursor:
+        await _execute(cursor, statement, values)
         return await cursor.fetchall()
 
 
-async def fetch_first(session: AsyncSession, statement: sa.Executable, values: dict) -> dict | None:
+async def fetch_first(work: Work, statement: sa.Executable, values: dict | None = None) -> dict | None:
     """The statement's first row (a dict), or None."""
-    rows = await fetch_all(session, statement, values)
-    return rows[0] if rows else None
+    async with work.connection.cursor(row_factory=dict_row) as cursor:
+        await _execute(cursor, statement, values)
+        return await cursor.fetchone()
+
+
+async def fetch_value(work: Work, statement: sa.Executable, values: dict | None = None):
+    """The first column of the statement's first row, or None."""
+    async with work.connection.cursor() as cursor:
+        await _execute(cursor, statement, values)
+        row = await cursor.fetchone()
+        return row[0] if row else None
+
+
+async def execute(work: Work, statement: sa.Executable, values: dict | None = None) -> None:
+    """Run the statement; its rows, if any, are not read."""
+    async with work.connection.cursor() as cursor:
+        await _execute(cursor, statement, values)

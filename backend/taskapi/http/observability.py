@@ -47,8 +47,9 @@ def _latency(operation: str):
 def _report_pool(scope: Scope) -> None:
     database = scope.get("state", {}).get("db")
     if database is not None:
-        POOL.labels("in_use").set(database.engine.pool.checkedout())
-        POOL.labels("idle").set(database.engine.pool.checkedin())
+        in_use, idle = database.pool.stats()
+        POOL.labels("in_use").set(in_use)
+        POOL.labels("idle").set(idle)
 
 
 def request_id() -> str | None:

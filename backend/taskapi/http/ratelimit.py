@@ -29,7 +29,8 @@ from sqlmodel import Field, SQLModel
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskapi.db.session import Database
+from taskapi.db.session import Database, statement
+from taskapi.db.statements import execute, fetch_all
 from taskapi.http.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -180,11 +181,11 @@ class Limiter:
         params = {"keys": list(used), "used": list(used.values()), "intervals": [self._intervals[k] for k in used]}
         try:
             # A pooled connection like any request's, waiting its turn: the pool never grows for the limiter.
-            async with self._database.slots, self._database.autocommit_engine.connect() as connection:
-                rows = (await connection.execute(SPEND, params)).all()
+            async with statement(self._database) as work:
+                rows = await fetch_all(work, SPEND, params)
                 if time.monotonic() - self._cleaned > CLEAN_EVERY_SECONDS:
                     self._cleaned = time.monotonic()
-                    await connection.execute(CLEAN)
+                    await execute(work, CLEAN)
         except Exception as error:  # fail open: keep deciding locally, and count the use again next time
             SYNC_FAILURES.inc()
             log.warning("rate-limit sync failed (%s); limiting per worker until it works again", type(error).__name__)
@@ -193,7 +194,8 @@ class Limiter:
                     self._keys[key].unsynced += count
             return
         now = self._clock()
-        for key, ahead in rows:
+        for row in rows:
+            key, ahead = row["key"], row["ahead"]
             state = self._keys.get(key)
             if state is not None:  # what was let through during the sync comes on top of the shared TAT
                 state.tat = max(state.tat, now + ahead + state.unsynced * self._intervals[key])

@@ -3,9 +3,10 @@
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
+from taskapi.db.session import Work
+from taskapi.db.statements import fetch_first
 from taskapi.http.problems import Problem
 from taskapi.lists.models import LISTS, TRASHED_LISTS, public_list
 from taskapi.tasks.answers import JSON, explain_absence
@@ -27,12 +28,12 @@ def list_response(row, status: int = 200, headers: dict | None = None) -> Respon
     return Response(to_json(public_list(row)), status_code=status, media_type=JSON, headers=headers)
 
 
-async def whose(session: AsyncSession, list_id: uuid.UUID):
+async def whose(session: Work, list_id: uuid.UUID):
     """(owner, deleted?, version) of a list, live or deleted; None if it is neither."""
-    return (await session.exec(_WHOSE, params={"list_id": list_id})).first()
+    return await fetch_first(session, _WHOSE, {"list_id": list_id})
 
 
-async def list_absent(session: AsyncSession, user_id: str, list_id: uuid.UUID) -> Problem:
+async def list_absent(session: Work, user_id: str, list_id: uuid.UUID) -> Problem:
     """Why the caller's list was not found or changed (taskapi/tasks/answers.py: explain_absence)."""
     found = await whose(session, list_id)
     return explain_absence(found, user_id, list_id, "list", f"/{user_id}/lists/{list_id}/restore")

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
-from taskapi.db.statements import fetch_all, fetch_first
+from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
 from taskapi.http.problems import field_error, invalid
 from taskapi.lists import positions, store
 from taskapi.lists.answers import list_absent, list_quota_exceeded, list_response, whose
@@ -37,7 +37,7 @@ def _normalised(body: dict) -> dict:
 
 
 async def _lock(session, user_id: str) -> None:
-    await session.exec(task_store.LOCK_USER, params={"owner_id": user_id})
+    await execute(session, task_store.LOCK_USER, {"owner_id": user_id})
 
 
 async def list_lists(user_id: str, user: str) -> Response:
@@ -62,9 +62,9 @@ async def create_list(user_id: str, body: dict, user: str) -> Response:
                     return list_response(row, 201, {"Location": f"/api/{user_id}/lists/{row['id']}"})
                 raise await list_absent(session, user_id, uuid.UUID(replay["id"]))
         await _lock(session, user_id)
-        if (await session.exec(store.COUNT, params={"owner_id": user_id})).scalar() >= quota:
+        if await fetch_value(session, store.COUNT, {"owner_id": user_id}) >= quota:
             raise list_quota_exceeded(quota)
-        last = (await session.exec(store.LAST_POSITION, params={"owner_id": user_id})).scalar()
+        last = await fetch_value(session, store.LAST_POSITION, {"owner_id": user_id})
         params = {"owner_id": user_id, "color": None, **values, "position": positions.between(last, None)}
         row = await store.write(session, store.INSERT, params, values["name"])
         if key is not None:
@@ -102,12 +102,12 @@ async def delete_list(user_id: str, list_id: str, user: str) -> Response:
     guarded = store.guard(params, list_uuid, if_match())
     async with transaction() as session:
         await _lock(session, user_id)
-        await session.exec(store.TRASH_TASKS, params={"owner_id": user_id, "list_id": list_uuid})
+        await execute(session, store.TRASH_TASKS, {"owner_id": user_id, "list_id": list_uuid})
         if await fetch_first(session, store.trash_list(guarded), params) is None:
             # Nothing of it is trashed: the transaction ends in the error, so its tasks stay too.
             raise await list_absent(session, user_id, list_uuid)
         most = request.state.settings.max_lists_per_user
-        await session.exec(store.DESTROY_OLDEST_DELETED, params={"owner_id": user_id, "most": most})
+        await execute(session, store.DESTROY_OLDEST_DELETED, {"owner_id": user_id, "most": most})
     return Response(status_code=204)
 
 
@@ -136,24 +136,24 @@ async def restore_list(user_id: str, list_id: str, user: str) -> Response:
     params = {"owner_id": user_id, "list_id": list_uuid}
     async with transaction() as session:
         await _lock(session, user_id)
-        trashed = (await session.exec(store.TRASHED, params=params)).first()
+        trashed = await fetch_first(session, store.TRASHED, params)
         if trashed is None:
             found = await whose(session, list_uuid)
-            if found is not None and found.user_id != user_id:
+            if found is not None and found["user_id"] != user_id:
                 raise not_yours(list_uuid, "list")
             row = await fetch_first(session, store.READ, params)
             if row is None:
                 raise await list_absent(session, user_id, list_uuid)
             return list_response(row)  # already restored (an Undo pressed twice): the same answer
-        if (await session.exec(store.COUNT, params=params)).scalar() >= settings.max_lists_per_user:
+        if await fetch_value(session, store.COUNT, params) >= settings.max_lists_per_user:
             raise list_quota_exceeded(settings.max_lists_per_user)
-        position = trashed.position
-        if (await session.exec(store.POSITION_TAKEN, params={**params, "position": position})).first() is not None:
-            last = (await session.exec(store.LAST_POSITION, params=params)).scalar()
+        position = trashed["position"]
+        if await fetch_first(session, store.POSITION_TAKEN, {**params, "position": position}) is not None:
+            last = await fetch_value(session, store.LAST_POSITION, params)
             position = positions.between(last, None)
-        await store.write(session, store.RESTORE, {**params, "position": position}, trashed.name)
-        await session.exec(store.RESTORE_TASKS, params=params)
-        if ((await session.exec(store.LIVE_TASKS, params=params)).scalar() or 0) > settings.max_tasks_per_user:
+        await store.write(session, store.RESTORE, {**params, "position": position}, trashed["name"])
+        await execute(session, store.RESTORE_TASKS, params)
+        if (await fetch_value(session, store.LIVE_TASKS, params) or 0) > settings.max_tasks_per_user:
             raise over_quota(settings.max_tasks_per_user)
         row = await fetch_first(session, store.READ, params)
         remind_after_commit(AT_ONCE)  # its tasks' reminders are pending again: read the earliest anew

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import transaction
-from taskapi.db.statements import fetch_first
+from taskapi.db.statements import execute, fetch_first
 from taskapi.http.problems import field_error, invalid
 from taskapi.lists import ordering
 from taskapi.lists import store as list_store
@@ -29,7 +29,7 @@ async def move_task(user_id: str, id_: str, body: dict, user: str) -> Response:
     if after == task_uuid:
         raise invalid([field_error("body", "after", _NOT_A_SIBLING)])
     async with transaction() as session:
-        await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        await execute(session, store.LOCK_USER, {"owner_id": user_id})
         task = await fetch_first(session, store.READ, {"task_id": task_uuid, "owner_id": user_id})
         if task is None:
             raise await absent(session, user_id, task_uuid)
@@ -57,7 +57,7 @@ async def move_list(user_id: str, list_id: str, body: dict, user: str) -> Respon
     params = {"owner_id": user_id, "list_id": list_uuid}
     guarded = list_store.guard(params, list_uuid, if_match())
     async with transaction() as session:
-        await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        await execute(session, store.LOCK_USER, {"owner_id": user_id})
         if await fetch_first(session, list_store.READ, params) is None:
             raise await list_absent(session, user_id, list_uuid)
         key = await ordering.place(session, "lists", {"owner_id": user_id}, list_uuid, after)

@@ -11,9 +11,9 @@ import functools
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.db.statements import fetch_first
+from taskapi.db.session import Work
+from taskapi.db.statements import execute, fetch_first
 from taskapi.lists import positions
 from taskapi.lists.models import LISTS
 from taskapi.tasks.models import TASKS
@@ -57,7 +57,7 @@ def _last(group: str) -> sa.Select:
     return sa.select(table.c.id).where(*conditions).order_by(table.c.position.desc()).limit(1)
 
 
-async def last(session: AsyncSession, group: str, params: dict) -> str:
+async def last(session: Work, group: str, params: dict) -> str:
     """The key that puts a new member last among the group's siblings."""
     found = await fetch_first(session, _last(group), _siblings(params))
     key = await place(session, group, params, NEW, found["id"] if found else None)
@@ -100,7 +100,7 @@ def _rebalance(group: str) -> sa.Update:
 
 
 async def place(
-    session: AsyncSession, group: str, params: dict, moving_id: uuid.UUID, after_id: uuid.UUID | None
+    session: Work, group: str, params: dict, moving_id: uuid.UUID, after_id: uuid.UUID | None
 ) -> str | None:
     """The key that puts `moving_id` right after `after_id` (None: first) among the group's siblings (`params`
     names the owner and the list); None if `after_id` is not one of them."""
@@ -119,5 +119,5 @@ async def place(
         key = positions.between(after_position, following["position"] if following else None)
         if key is not None:
             return key
-        await session.exec(_rebalance(group), params=siblings)
+        await execute(session, _rebalance(group), siblings)
     raise AssertionError("a rebalanced list always has room between two neighbours")

@@ -6,8 +6,8 @@ import uuid
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
 from taskapi.lists.answers import name_taken
 from taskapi.lists.models import LISTS, MOVED_LIST_COLUMNS, PUBLIC_LIST_COLUMNS, TRASHED_LISTS
@@ -149,7 +149,7 @@ INSERT INTO destroyed_tasks (user_id, change_seq, id, kind) SELECT user_id, chan
 """)
 
 
-async def write(session: AsyncSession, statement, params: dict, name: str | None = None):
+async def write(session: Work, statement, params: dict, name: str | None = None):
     """Run a statement that writes a list; a name another of the user's lists has is a 409."""
     try:
         return await fetch_first(session, statement, params)

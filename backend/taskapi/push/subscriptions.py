@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
-from taskapi.db.statements import fetch_all, fetch_first
+from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
 from taskapi.http.problems import Problem, field_error, invalid
 from taskapi.push import endpoints
 from taskapi.push.keys import public_key
@@ -71,7 +71,7 @@ def _on_p256(point: bytes | None) -> bool:
 async def list_push_subscriptions(user_id: str, user: str) -> Response:
     require_owner(user_id, user)
     async with statement() as session:
-        rows = (await session.exec(_ALL, params={"owner_id": user_id})).mappings().all()
+        rows = await fetch_all(session, _ALL, {"owner_id": user_id})
     vapid = _pusher().vapid
     return private_json(
         {"items": [_public(row) for row in rows], "vapid_public_key": public_key(vapid) if vapid else None}
@@ -103,7 +103,7 @@ async def create_push_subscription(user_id: str, body: dict, user: str) -> Respo
         raise invalid(errors)
     params = {"owner_id": user_id, "most": MAX_PER_USER, "endpoint": body["endpoint"], **body["keys"]}
     async with transaction() as session:
-        await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+        await execute(session, store.LOCK_USER, {"owner_id": user_id})
         row = await fetch_first(session, _SUBSCRIBE, params)
     if row is None:
         raise Problem(
@@ -123,7 +123,7 @@ async def delete_push_subscription(user_id: str, subscription_id: str, user: str
     params = {"subscription_id": uuid.UUID(subscription_id), "owner_id": user_id}
     async with statement() as session:
         if not await fetch_all(session, _UNSUBSCRIBE, params):
-            owner = (await session.exec(_OWNER, params=params)).scalar()
+            owner = await fetch_value(session, _OWNER, params)
             if owner is not None:
                 raise not_yours(subscription_id, "push subscription")
             raise Problem(404, f"No push subscription with id {subscription_id} exists; it may have been removed.")

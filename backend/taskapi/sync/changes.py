@@ -11,6 +11,7 @@ may have missed a deletion: 410, sync from scratch.
 import sqlalchemy as sa
 
 from taskapi.db.session import statement
+from taskapi.db.statements import fetch_all, fetch_value
 from taskapi.http.problems import Problem
 from taskapi.lists.models import PUBLIC_LIST_FIELDS
 from taskapi.tasks.cursors import CursorCodec
@@ -112,7 +113,7 @@ _SETTLED_HEAD = sa.text("SELECT change_seq FROM task_counts WHERE user_id = :use
 async def settled_head(user_id: str) -> int:
     """The user's latest change number, once every write that has taken one so far has ended."""
     async with statement() as session:
-        return (await session.exec(_SETTLED_HEAD, params={"user_id": user_id})).scalar() or 0
+        return await fetch_value(session, _SETTLED_HEAD, {"user_id": user_id}) or 0
 
 
 async def changes_since(
@@ -123,7 +124,7 @@ async def changes_since(
     params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}
     query = _PAGES[kinds, since is not None]
     async with statement() as session:
-        rows = (await session.exec(query, params=params)).mappings().all()
+        rows = await fetch_all(session, query, params)
     head, forgotten = rows[0]["head"], rows[0]["forgotten"]
     if since is not None and not forgotten <= since <= head:
         raise expired(user_id)

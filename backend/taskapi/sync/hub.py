@@ -27,6 +27,7 @@ from prometheus_client import Counter, Gauge
 from sqlmodel import Field, SQLModel
 
 from taskapi.db.session import Database, libpq_conninfo, statement
+from taskapi.db.statements import execute
 from taskapi.http.problems import Problem, unavailable
 from taskapi.settings import Settings
 from taskapi.sync.announcements import Change, Reminder, Resync, parsed
@@ -148,7 +149,7 @@ class ChangeHub:
             async with asyncio.timeout(LISTEN_WAIT_SECONDS):
                 await self._listening.wait()
             async with statement() as session:
-                await session.exec(_REGISTER, params={"user_id": user_id, "seconds": LEASE_SECONDS})
+                await execute(session, _REGISTER, {"user_id": user_id, "seconds": LEASE_SECONDS})
         except TimeoutError:
             self.unsubscribe(subscription)
             raise unavailable("Live events are unavailable right now: the database cannot be reached.") from None

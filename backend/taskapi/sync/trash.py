@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
-from taskapi.db.statements import fetch_all, fetch_first
+from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
 from taskapi.http.problems import Problem
 from taskapi.tasks import store, subtasks, trashing
 from taskapi.tasks.answers import not_yours, over_quota, private_json, task_response
@@ -50,7 +50,7 @@ async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | Non
         deleted_at, task_id = codec.decode(cursor, scope)
         params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(task_id))
     async with statement() as session:
-        rows = (await session.exec(_NEXT_PAGE if cursor else _FIRST_PAGE, params=params)).mappings().all()
+        rows = await fetch_all(session, _NEXT_PAGE if cursor else _FIRST_PAGE, params)
     rows, next_cursor = codec.page(rows, limit, lambda: scope, _position)
     items = [{"task": public_task(row), "deleted_at": row["deleted_at"]} for row in rows]
     return private_json({"items": items, "next_cursor": next_cursor})
@@ -62,24 +62,24 @@ async def restore_task(user_id: str, id_: str, user: str) -> Response:
     params = {"task_id": task_id, "owner_id": user_id, "quota": quota}
     # Under the user's lock, where the task goes back cannot change before it is there.
     async with transaction() as session:
-        await session.exec(store.LOCK_USER, params={"owner_id": user_id})
-        where = (await session.exec(trashing.PLACE, params=params)).first()
-        if where is not None and where.parent_trashed:
-            raise _parent_in_trash(user_id, where.parent_id)
+        await execute(session, store.LOCK_USER, {"owner_id": user_id})
+        where = await fetch_first(session, trashing.PLACE, params)
+        if where is not None and where["parent_trashed"]:
+            raise _parent_in_trash(user_id, where["parent_id"])
         if where is not None:
-            if where.place == "last":
-                params["position"] = await subtasks.last_place(session, user_id, where.parent_id)
-            row = await fetch_first(session, trashing.RESTORE[where.place], params)
+            if where["place"] == "last":
+                params["position"] = await subtasks.last_place(session, user_id, where["parent_id"])
+            row = await fetch_first(session, trashing.RESTORE[where["place"]], params)
             if row is not None:
                 return task_response(await _with_subtasks(session, row, where, params))
         found = await trashing.whose(session, task_id)
         if found is None:
             raise _not_found(task_id)
-        if found.user_id != user_id:
+        if found["user_id"] != user_id:
             raise not_yours(task_id)
-        if not found.trashed:
+        if not found["trashed"]:
             # Already restored (an Undo pressed twice): the same answer as the first time.
-            return task_response((await session.exec(trashing.LIVE, params={"task_id": task_id})).mappings().one())
+            return task_response(await fetch_first(session, trashing.LIVE, {"task_id": task_id}))
         raise over_quota(quota)
 
 
@@ -89,12 +89,12 @@ async def _with_subtasks(session, row, trashed, params: dict):
     if not back:
         return row
     subtasks.remind_pending(back)
-    if (await session.exec(trashing.LIVE_COUNT, params=params)).scalar_one() > params["quota"]:
+    if await fetch_value(session, trashing.LIVE_COUNT, params) > params["quota"]:
         raise over_quota(params["quota"])
-    if len(back) != trashed.subtasks_total:  # one of them was destroyed meanwhile: a task it never was
+    if len(back) != trashed["subtasks_total"]:  # one of them was destroyed meanwhile: a task it never was
         return await fetch_first(session, store.READ, params)
     # Counting its subtasks back bumped its version: it is the task it was, and keeps the ETag it had.
-    return await fetch_first(session, trashing.AT_VERSION, {**params, "version": trashed.version})
+    return await fetch_first(session, trashing.AT_VERSION, {**params, "version": trashed["version"]})
 
 
 def _parent_in_trash(user_id: str, parent_id: uuid.UUID) -> Problem:
@@ -109,9 +109,9 @@ async def destroy_task(user_id: str, id_: str, user: str) -> Response:
     require_owner(user_id, user)
     task_id = uuid.UUID(id_)
     async with statement() as session:
-        if (await session.exec(trashing.DESTROY, params={"task_id": task_id, "owner_id": user_id})).first() is None:
+        if await fetch_first(session, trashing.DESTROY, {"task_id": task_id, "owner_id": user_id}) is None:
             found = await trashing.whose(session, task_id)
-            if found is not None and found.user_id != user_id:
+            if found is not None and found["user_id"] != user_id:
                 raise not_yours(task_id)
             raise _not_found(task_id)
     return Response(status_code=204)
@@ -120,5 +120,5 @@ async def destroy_task(user_id: str, id_: str, user: str) -> Response:
 async def empty_trash(user_id: str, user: str) -> Response:
     require_owner(user_id, user)
     async with statement() as session:
-        await session.exec(trashing.EMPTY, params={"owner_id": user_id})
+        await execute(session, trashing.EMPTY, {"owner_id": user_id})
     return Response(status_code=204)

@@ -3,9 +3,9 @@ the quota's 409, and why a write changed nothing (403, 404 or 412)."""
 
 import uuid
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
+from taskapi.db.session import Work
 from taskapi.http.problems import Problem
 from taskapi.tasks import trashing
 from taskapi.tasks.etags import PRIVATE, etag
@@ -47,20 +47,20 @@ def explain_absence(found, user_id: str, thing_id: uuid.UUID, kind: str, restore
     saying how to restore it), or changed since the client read it (412)."""
     if found is None:
         return Problem(404, f"No {kind} with id {thing_id} exists; it may have been deleted.")
-    if found.user_id != user_id:
+    if found["user_id"] != user_id:
         return not_yours(thing_id, kind)
-    if found.trashed:
+    if found["trashed"]:
         return Problem(
             404, f"{kind.capitalize()} {thing_id} is in your trash: restore it (POST {restore_path}) to use it."
         )
     return Problem(
         412,
-        f"The {kind} has changed since you read it (its ETag is now {etag(thing_id, found.version)}); "
+        f"The {kind} has changed since you read it (its ETag is now {etag(thing_id, found['version'])}); "
         "read it again and retry.",
     )
 
 
-async def absent(session: AsyncSession, user_id: str, task_id: uuid.UUID) -> Problem:
+async def absent(session: Work, user_id: str, task_id: uuid.UUID) -> Problem:
     """Why the caller's task was not found or changed (explain_absence)."""
     found = await trashing.whose(session, task_id)
     return explain_absence(found, user_id, task_id, "task", f"/{user_id}/trash/{task_id}/restore")

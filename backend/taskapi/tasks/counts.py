@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement
+from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.tasks.etags import PRIVATE
 from taskapi.tasks.recurrence import zone
 
@@ -77,11 +78,7 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC", list_id: s
     day_starts, day_ends = _today(timezone)
     scope, params = _scope(user_id, list_id)
     async with statement() as session:
-        row = (
-            (await session.exec(SUMMARY[scope], params={**params, "day_starts": day_starts, "day_ends": day_ends}))
-            .mappings()
-            .one()
-        )
+        row = await fetch_first(session, SUMMARY[scope], {**params, "day_starts": day_starts, "day_ends": day_ends})
     summary = {
         "total": row["open"] + row["completed"],
         "open": row["open"],
@@ -97,5 +94,5 @@ async def list_tags(user_id: str, user: str, list_id: str | None = None) -> JSON
     require_owner(user_id, user)
     scope, params = _scope(user_id, list_id)
     async with statement() as session:
-        rows = (await session.exec(TAG_COUNTS[scope], params=params)).mappings().all()
+        rows = await fetch_all(session, TAG_COUNTS[scope], params)
     return JSONResponse({"items": [dict(row) for row in rows]}, headers=PRIVATE)

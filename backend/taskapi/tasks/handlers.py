@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
 from taskapi.db.session import statement, transaction
-from taskapi.db.statements import fetch_all, fetch_first
+from taskapi.db.statements import execute, fetch_all, fetch_first
 from taskapi.http.operation_headers import header as operation_header
 from taskapi.http.problems import field_error, invalid
 from taskapi.tasks import idempotency, recurrence, series, store, subtasks, tags, trashing
@@ -52,7 +52,7 @@ async def _change(
     # Moving to another list reads the top of that list, under the user's lock.
     async with transaction() if completing or rule_to_check or moving else statement() as session:
         if moving:
-            await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+            await execute(session, store.LOCK_USER, {"owner_id": user_id})
         row = await store.write(session, change, params)
         if row is None:
             raise await absent(session, user_id, task_uuid)
@@ -103,7 +103,7 @@ async def _create(user_id: str, key: str | None, body: dict, insert, params: dic
             if replay is not None:
                 return _created(user_id, {**_ADDED_SINCE, **replay})
         if several:
-            await session.exec(store.LOCK_USER, params={"owner_id": user_id})
+            await execute(session, store.LOCK_USER, {"owner_id": user_id})
         if params["parent_id"] is not None:
             params["position"] = await subtasks.last_place(session, user_id, params["parent_id"])
         row = await store.write(session, insert, params)

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import Field, SQLModel
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import Work
+from taskapi.db.statements import execute, fetch_first
 from taskapi.http.problems import Problem
 from taskapi.tasks.models import USER_ID_MAX
 
@@ -35,39 +36,41 @@ def request_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-async def claim(session: AsyncSession, user_id: str, key: str, body_hash: str) -> dict | None:
+_TABLE = IdempotencyKey.__table__
+_KEY = (_TABLE.c.user_id == sa.bindparam("owner_id"), _TABLE.c.key == sa.bindparam("key"))
+# The key claimed by this request: a new row, or one older than 24 hours taken over as if new.
+_CLAIM = (
+    insert(_TABLE)
+    .values(user_id=sa.bindparam("owner_id"), key=sa.bindparam("key"), request_hash=sa.bindparam("hash"))
+    .on_conflict_do_update(
+        index_elements=[_TABLE.c.user_id, _TABLE.c.key],
+        set_={"request_hash": sa.bindparam("hash"), "response": None, "created_at": sa.func.now()},
+        where=_TABLE.c.created_at < sa.func.now() - KEY_LIFETIME,
+    )
+    .returning(_TABLE.c.key)
+)
+_STORED = sa.select(_TABLE.c.request_hash, _TABLE.c.response).where(*_KEY)
+_REMEMBER = sa.update(_TABLE).where(*_KEY).values(response=sa.bindparam("answer", type_=_TABLE.c.response.type))
+
+
+async def claim(session: Work, user_id: str, key: str, body_hash: str) -> dict | None:
     """Claim the key for this request, or return the answer already given for it.
 
     The insert takes the key's row lock: a concurrent retry blocks on it until the first request commits,
     then finds its answer. A key older than 24 hours is taken over as if new.
     """
-    table = IdempotencyKey.__table__
-    statement = (
-        insert(table)
-        .values(user_id=user_id, key=key, request_hash=body_hash)
-        .on_conflict_do_update(
-            index_elements=[table.c.user_id, table.c.key],
-            set_={"request_hash": body_hash, "response": None, "created_at": sa.func.now()},
-            where=table.c.created_at < sa.func.now() - KEY_LIFETIME,
-        )
-        .returning(table.c.key)
-    )
-    if (await session.exec(statement)).first() is not None:
+    params = {"owner_id": user_id, "key": key, "hash": body_hash}
+    if await fetch_first(session, _CLAIM, params) is not None:
         return None
-    stored = (
-        await session.exec(
-            sa.select(table.c.request_hash, table.c.response).where(table.c.user_id == user_id, table.c.key == key)
-        )
-    ).one()
-    if stored.request_hash != body_hash:
+    stored = await fetch_first(session, _STORED, params)
+    if stored["request_hash"] != body_hash:
         raise Problem(
             422,
             "This Idempotency-Key was already used with a different body; use a new key for a new task.",
             kind="idempotency-key-reused",
         )
-    return stored.response
+    return stored["response"]
 
 
-async def remember(session: AsyncSession, user_id: str, key: str, response: dict) -> None:
-    table = IdempotencyKey.__table__
-    await session.exec(sa.update(table).where(table.c.user_id == user_id, table.c.key == key).values(response=response))
+async def remember(session: Work, user_id: str, key: str, response: dict) -> None:
+    await execute(session, _REMEMBER, {"owner_id": user_id, "key": key, "answer": response})

@@ -3,8 +3,9 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import Work
+from taskapi.db.statements import fetch_first
 from taskapi.tasks import recurrence, store, subtasks
 from taskapi.tasks.answers import over_quota
 from taskapi.tasks.models import CHANGED_COLUMNS, DUE_NEVER, TASKS
@@ -22,7 +23,16 @@ def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -
     return shifted if shifted < DUE_NEVER else None
 
 
-async def continue_series(session: AsyncSession, row, quota: int):
+# The completed occurrence, linked to the one that follows it.
+_LINKED = (
+    sa.update(TASKS)
+    .where(TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid))
+    .values(next_occurrence_id=sa.bindparam("following_id", type_=sa.Uuid))
+    .returning(*CHANGED_COLUMNS)
+)
+
+
+async def continue_series(session: Work, row, quota: int):
     """A recurring task that is now completed gets its next occurrence, in this transaction, at most once ever.
 
     Concurrent completions wait on the row lock the completing UPDATE took; they then read the row as the
@@ -51,5 +61,4 @@ async def continue_series(session: AsyncSession, row, quota: int):
         raise over_quota(quota)
     if following["remind_at"] is not None:
         remind_after_commit(following["remind_at"])
-    linked = sa.update(TASKS).where(TASKS.c.id == row["id"]).values(next_occurrence_id=following["id"])
-    return (await session.exec(linked.returning(*CHANGED_COLUMNS))).mappings().one()
+    return await fetch_first(session, _LINKED, {"task_id": row["id"], "following_id": following["id"]})

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
 from taskapi.http.problems import Problem, field_error, invalid
 from taskapi.tasks.etags import Condition
@@ -185,7 +185,7 @@ def too_many_subtasks() -> Problem:
     )
 
 
-async def write(session: AsyncSession, change, params: dict | None = None):
+async def write(session: Work, change, params: dict | None = None):
     """Run an INSERT, UPDATE or DELETE … RETURNING. The database holds the rules of _RULES, for creates, edits
     and batches alike; breaking one is the client's mistake, a 400 (which never says whether a list or a task
     of someone else's exists)."""

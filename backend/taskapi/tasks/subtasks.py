@@ -5,15 +5,15 @@ change (a parent reopened by its subtask, copies, subtasks restored with their p
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import Work
 from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.lists import ordering
 from taskapi.tasks.models import DUE_NEVER, TASK_COUNTS, TASKS
 from taskapi.tasks.reminders_set import remind_after_commit
 
 
-async def last_place(session: AsyncSession, user_id: str, parent_id: uuid.UUID) -> str:
+async def last_place(session: Work, user_id: str, parent_id: uuid.UUID) -> str:
     """The key of a new subtask, last among its parent's subtasks. Under the user's lock (LOCK_USER)."""
     return await ordering.last(session, "subtasks", {"owner_id": user_id, "parent_id": parent_id})
 
@@ -52,7 +52,7 @@ COPY = (
 )
 
 
-async def copy_to(session: AsyncSession, row, following, quota: int) -> bool:
+async def copy_to(session: Work, row, following, quota: int) -> bool:
     """Give `following`, the next occurrence of the recurring parent `row`, open copies of `row`'s subtasks;
     False if they do not fit in the quota (nothing copied)."""
     count = row["subtasks_total"]
@@ -89,7 +89,7 @@ _PARENTS_PENDING_REMINDER = sa.select(TASKS.c.remind_at).where(
 )
 
 
-async def remind_reopened_parent(session: AsyncSession, row) -> None:
+async def remind_reopened_parent(session: Work, row) -> None:
     """After a write that left the subtask `row` open: the clock is told of its parent's pending reminder."""
     if row["parent_id"] is not None and not row["completed"]:
         parent = await fetch_first(session, _PARENTS_PENDING_REMINDER, {"parent_id": row["parent_id"]})

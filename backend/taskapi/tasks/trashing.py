@@ -5,8 +5,9 @@ import functools
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from taskapi.db.session import Work
+from taskapi.db.statements import fetch_first
 from taskapi.tasks import store
 from taskapi.tasks.models import (
     CHANGED_COLUMNS,
@@ -133,10 +134,10 @@ _WHOSE = sa.union_all(
 )
 
 
-async def whose(session: AsyncSession, task_id: uuid.UUID):
+async def whose(session: Work, task_id: uuid.UUID):
     """(owner, in the trash?, version) of a task, live or trashed; None if it is in neither (destroyed or never
     made). One statement: a task moving meanwhile is seen in one place or the other, never half-way."""
-    return (await session.exec(_WHOSE, params={"task_id": task_id})).first()
+    return await fetch_first(session, _WHOSE, {"task_id": task_id})
 
 
 def destroying(delete: sa.Delete) -> sa.Insert:

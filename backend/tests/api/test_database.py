@@ -1,5 +1,5 @@
-"""The pool's connections live in autocommit and lend themselves to transactions (taskapi/db/session.py), and the hot
-statements go straight to psycopg on a session's connection (taskapi/db/statements.py)."""
+"""The pool's connections live in autocommit and lend themselves to transactions (taskapi/db/session.py), and
+statements go compiled straight to psycopg (taskapi/db/statements.py)."""
 
 import asyncio
 import uuid
@@ -7,24 +7,22 @@ import uuid
 import psycopg
 import pytest
 import sqlalchemy as sa
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from taskapi.db.session import Database
-from taskapi.db.statements import compiled, fetch_all, fetch_first
+from taskapi.db.session import Database, statement, transaction
+from taskapi.db.statements import compiled, fetch_all, fetch_first, fetch_value
 from taskapi.tasks.models import TASKS
 
 # now() is the start of the current transaction: two statements agree on it only inside one transaction.
-_TWO_CLOCK_READS = "SELECT now() AS started, clock_timestamp() AS read_at"
+_TWO_CLOCK_READS = sa.text("SELECT now() AS started, clock_timestamp() AS read_at")
 
 
-async def _transaction_starts(engine, statements: int = 2) -> set:
-    async with AsyncSession(engine) as session:
+async def _transaction_starts(unit_of_work, database: Database, statements: int = 2) -> int:
+    async with unit_of_work(database) as work:
         starts = set()
         for _ in range(statements):
-            starts.add((await session.exec(sa.text(_TWO_CLOCK_READS))).one().started)
+            starts.add((await fetch_first(work, _TWO_CLOCK_READS))["started"])
             await asyncio.sleep(0.01)
-        await session.commit()
-        return starts
+        return len(starts)
 
 
 def test_one_connection_serves_autocommit_and_transactions_alike_in_any_order(make_settings):
@@ -32,12 +30,7 @@ def test_one_connection_serves_autocommit_and_transactions_alike_in_any_order(ma
         database = Database(make_settings(db_pool_size=1))
         try:
             # With one connection in the pool, each block below reuses the one before it.
-            return [
-                len(await _transaction_starts(database.autocommit_engine)),
-                len(await _transaction_starts(database.engine)),
-                len(await _transaction_starts(database.autocommit_engine)),
-                len(await _transaction_starts(database.engine)),
-            ]
+            return [await _transaction_starts(made, database) for made in (statement, transaction) * 2]
         finally:
             await database.dispose()
 
@@ -47,23 +40,22 @@ def test_one_connection_serves_autocommit_and_transactions_alike_in_any_order(ma
 
 def test_a_transaction_left_by_an_error_is_rolled_back_before_the_connection_serves_again(make_settings, alice, db):
     task = alice.create("kept as it is")
+    lose = (
+        sa.update(TASKS)
+        .where(TASKS.c.id == sa.bindparam("id", type_=sa.Uuid))
+        .values(title="lost")
+        .returning(TASKS.c.id)
+    )
 
     async def run():
         database = Database(make_settings(db_pool_size=1))
         try:
             with pytest.raises(RuntimeError):
-                async with AsyncSession(database.engine) as session, session.begin():
-                    await fetch_all(
-                        session,
-                        sa.update(TASKS)
-                        .where(TASKS.c.id == sa.bindparam("id", type_=sa.Uuid))
-                        .values(title="lost")
-                        .returning(TASKS.c.id),
-                        {"id": uuid.UUID(task["id"])},
-                    )
+                async with transaction(database) as work:
+                    await fetch_all(work, lose, {"id": uuid.UUID(task["id"])})
                     raise RuntimeError("the request failed after its first statement")
-            async with AsyncSession(database.autocommit_engine) as session:
-                return (await session.exec(sa.text("SELECT pg_current_xact_id_if_assigned() IS NULL"))).scalar()
+            async with statement(database) as work:
+                return await fetch_value(work, sa.text("SELECT pg_current_xact_id_if_assigned() IS NULL"))
         finally:
             await database.dispose()
 
@@ -71,7 +63,7 @@ def test_a_transaction_left_by_an_error_is_rolled_back_before_the_connection_ser
     assert db.execute("SELECT title FROM tasks WHERE id = %s", (task["id"],)).fetchone() == ("kept as it is",)
 
 
-def test_hot_statements_send_values_as_sqlalchemy_would_and_read_rows_as_dicts(make_settings, alice, db):
+def test_statements_send_values_as_sqlalchemy_would_and_read_rows_as_dicts(make_settings, alice, db):
     task = alice.create("typed values")
     change = (
         sa.update(TASKS)
@@ -89,11 +81,11 @@ def test_hot_statements_send_values_as_sqlalchemy_would_and_read_rows_as_dicts(m
     async def run():
         database = Database(make_settings())
         try:
-            async with AsyncSession(database.autocommit_engine) as session:
+            async with statement(database) as work:
                 rule = {"rule": "FREQ=DAILY", "timezone": "UTC"}
                 values = {"id": uuid.UUID(task["id"]), "rule": rule, "tags": ["a", "b"]}
-                return await fetch_first(session, change, values), await fetch_first(
-                    session, change, {**values, "id": uuid.uuid4()}
+                return await fetch_first(work, change, values), await fetch_first(
+                    work, change, {**values, "id": uuid.uuid4()}
                 )
         finally:
             await database.dispose()
@@ -116,9 +108,9 @@ def test_errors_come_out_as_psycopg_raises_them(make_settings):
     async def run():
         database = Database(make_settings())
         try:
-            async with AsyncSession(database.autocommit_engine) as session:
+            async with statement(database) as work:
                 await fetch_all(
-                    session, sa.select(sa.literal_column("1") / sa.bindparam("zero", type_=sa.Integer)), {"zero": 0}
+                    work, sa.select(sa.literal_column("1") / sa.bindparam("zero", type_=sa.Integer)), {"zero": 0}
                 )
         finally:
             await database.dispose()
