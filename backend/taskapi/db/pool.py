@@ -10,8 +10,7 @@ import asyncio
 import select
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 
 import psycopg
 
@@ -51,9 +50,9 @@ class ConnectionPool:
         self._in_use = 0
         self._closing: set[asyncio.Task] = set()
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        """A connection, in autocommit and outside any transaction; PoolTimeout, or the connecting error."""
+    async def acquire(self) -> tuple[psycopg.AsyncConnection, float]:
+        """A connection (in autocommit, outside any transaction) and when it was made; PoolTimeout, or the error
+        that made connecting fail. Give it back with `release`."""
         if self._slots.locked():
             try:
                 async with asyncio.timeout(self._wait_seconds):
@@ -64,14 +63,16 @@ class ConnectionPool:
             await self._slots.acquire()  # at once
         self._in_use += 1
         try:
-            connection, made_at = await self._take()
-            try:
-                yield connection
-            finally:
-                self._give_back(connection, made_at)
-        finally:
+            return await self._take()
+        except BaseException:
             self._in_use -= 1
             self._slots.release()
+            raise
+
+    def release(self, connection: psycopg.AsyncConnection, made_at: float) -> None:
+        self._give_back(connection, made_at)
+        self._in_use -= 1
+        self._slots.release()
 
     async def _take(self) -> tuple[psycopg.AsyncConnection, float]:
         while self._idle:

@@ -11,8 +11,7 @@ maintenance engine, which must never take a request's connection nor open more.
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 import psycopg
@@ -150,28 +149,6 @@ class Database:
             return f"unreachable ({type(error).__name__})"
         return "ok"
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
-        """A pooled connection, in autocommit; the database's failures as DatabaseUnavailable."""
-        try:
-            self.uses += 1
-            async with self.pool.connection() as connection:
-                yield connection
-        except PoolTimeout:
-            log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
-            raise DatabaseUnavailable(
-                "The service is overloaded right now; nothing was changed. Try again shortly."
-            ) from None
-        except DATABASE_OUTAGE as error:
-            if isinstance(error, psycopg.errors.QueryCanceled):
-                # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
-                log.warning("statement cancelled by statement_timeout")
-                raise DatabaseUnavailable(
-                    "The database took too long to answer; nothing was changed. Try again shortly."
-                ) from None
-            log.warning("database unavailable: %s", type(error).__name__)
-            raise DatabaseUnavailable("The database cannot be reached right now. Try again shortly.") from None
-
     async def dispose(self) -> None:
         await self.pool.close()
         await self.maintenance_engine.dispose()
@@ -202,22 +179,79 @@ def enclosed_in(work: Work):
         _ENCLOSING.reset(token)
 
 
-@asynccontextmanager
-async def transaction(database: Database | None = None) -> AsyncIterator[Work]:
+def _unavailable(error: BaseException) -> DatabaseUnavailable | None:
+    """The database's failure as the one exception the HTTP edge answers (a 503); None for any other error."""
+    if isinstance(error, PoolTimeout):
+        log.warning("no database connection free within DB_POOL_TIMEOUT: overloaded")
+        return DatabaseUnavailable("The service is overloaded right now; nothing was changed. Try again shortly.")
+    if isinstance(error, psycopg.errors.QueryCanceled):
+        # statement_timeout (migration 0003): a stuck query frees its worker instead of pinning it.
+        log.warning("statement cancelled by statement_timeout")
+        return DatabaseUnavailable("The database took too long to answer; nothing was changed. Try again shortly.")
+    if isinstance(error, DATABASE_OUTAGE):
+        log.warning("database unavailable: %s", type(error).__name__)
+        return DatabaseUnavailable("The database cannot be reached right now. Try again shortly.")
+    return None
+
+
+class _UnitOfWork:
+    """`async with`: a pooled connection as a Work, in a transaction if asked (committed if the block succeeds,
+    rolled back if it raises), given back in the end; the database's failures as DatabaseUnavailable. Inside a
+    batch (`enclosed_in`), the batch's own."""
+
+    __slots__ = ("_database", "_in_transaction", "_taken", "_transaction")
+
+    def __init__(self, database: Database | None, in_transaction: bool) -> None:
+        self._database = database
+        self._in_transaction = in_transaction
+        self._taken = None
+        self._transaction = None
+
+    async def __aenter__(self) -> Work:
+        if (enclosing := _ENCLOSING.get()) is not None:
+            return enclosing
+        database = self._database = self._database or request.state.db
+        database.uses += 1
+        try:
+            self._taken = await database.pool.acquire()
+            if self._in_transaction:
+                self._transaction = self._taken[0].transaction()
+                await self._transaction.__aenter__()
+        except BaseException as error:
+            if self._taken is not None:
+                database.pool.release(*self._taken)
+                self._taken = None
+            mapped = _unavailable(error)
+            if mapped is not None:
+                raise mapped from None
+            raise
+        return Work(self._taken[0])
+
+    async def __aexit__(self, kind, error, traceback) -> bool:
+        if self._taken is None:
+            return False
+        ending = None  # the commit's (or rollback's) own failure
+        try:
+            if self._transaction is not None:
+                await self._transaction.__aexit__(kind, error, traceback)
+        except BaseException as failure:
+            ending = failure
+        finally:
+            self._database.pool.release(*self._taken)
+        mapped = _unavailable(ending or error) if (ending or error) is not None else None
+        if mapped is not None:
+            raise mapped from None
+        if ending is not None:
+            raise ending
+        return False
+
+
+def transaction(database: Database | None = None) -> _UnitOfWork:
     """Several statements as one: commit if the block succeeds, roll back if anything raises."""
-    if (enclosing := _ENCLOSING.get()) is not None:
-        yield enclosing
-        return
-    async with (database or request.state.db).connection() as connection, connection.transaction():
-        yield Work(connection)
+    return _UnitOfWork(database, in_transaction=True)
 
 
-@asynccontextmanager
-async def statement(database: Database | None = None) -> AsyncIterator[Work]:
+def statement(database: Database | None = None) -> _UnitOfWork:
     """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for blocks
     whose writes are a single statement (reads that follow it, such as explaining a 404, are fine)."""
-    if (enclosing := _ENCLOSING.get()) is not None:
-        yield enclosing
-        return
-    async with (database or request.state.db).connection() as connection:
-        yield Work(connection)
+    return _UnitOfWork(database, in_transaction=False)
