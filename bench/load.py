@@ -2,9 +2,10 @@
 
 For each operation (create, create by one user, list of 20, get, update, complete, delete, a 70/20/10
 read/update/create mix, and a batch of 100 creates) and each connection count, wrk drives the service for BENCH_SECONDS, and the CPU
-time its processes used is divided by the requests answered. Two reference stacks (bench/reference) then serve the same list
-at 64 connections: a bare Starlette route and a minimal Connexion app, both over a psycopg pool, which is
-what this design can reach on the machine at hand. pgbench last runs the list and insert statements the
+time its processes used is divided by the requests answered. Three reference stacks (bench/reference) then serve the
+same list at 64 connections: a bare Starlette route and a minimal Connexion app, both over a psycopg pool (what this
+design can reach on the machine at hand), and FastAPI with a sync SQLModel Session per request and PyJWT decoding
+each token (the stack a team would otherwise pick). pgbench last runs the list and insert statements the
 service sends, on the same database, so service/pgbench is comparable across machines.
 Writes bench/results/load.{json,md,png}. `--quick` (make bench-quick): list and create (or BENCH_OPS) at 64
 connections and the minimal-Connexion row only, printed, nothing written: about 30 s for checking a change.
@@ -33,6 +34,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 REFERENCES = {
     "bare Starlette + psycopg pool": "bare_starlette",
     "minimal Connexion + psycopg pool": "minimal_connexion",
+    # What a team would otherwise pick: FastAPI, a sync SQLModel Session per request, PyJWT on every request.
+    "FastAPI + SQLModel Session + PyJWT": "fastapi_sqlmodel",
 }
 REFERENCE_CONNECTIONS = 64
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
