@@ -29,9 +29,11 @@ from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, pol
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.push.sender import Pusher
 from taskapi.settings import Settings, load_settings
+from taskapi.sync.after_request import AfterRequest
+from taskapi.sync.announcer import Announcer
 from taskapi.sync.hub import ChangeHub
 from taskapi.sync.purge import Sweeper
-from taskapi.sync.reminders import ReminderClock, ReminderTelling
+from taskapi.sync.reminders import ReminderClock
 from taskapi.tasks.cursors import CursorCodec
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
@@ -90,9 +92,12 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         sweeper.start()
         pusher = Pusher(database, settings)
         pusher.start()
-        reminders = ReminderClock(database, on_pushes_queued=pusher.wake)
+        announcer = Announcer(database)
+        announcer.start()
+        reminders = ReminderClock(database, on_pushes_queued=pusher.wake, on_fired=announcer.tell)
         reminders.start()
         hub = ChangeHub(settings, database, on_reminder_set=reminders.consider)
+        hub.start()
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,
         # the collector's full passes, which requests waiting on the database set off, no longer walk it every time.
         gc.collect()
@@ -104,6 +109,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
                 "cursors": CursorCodec(settings.cursor_keys),
                 "settings": settings,
                 "hub": hub,
+                "announcer": announcer,
                 "reminders": reminders,
                 "pusher": pusher,
                 **({"limiter": limiter} if limiter else {}),
@@ -111,6 +117,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         finally:
             await hub.close()
             await reminders.stop()
+            await announcer.stop()
             await pusher.stop()
             await sweeper.stop()
             if limiter:
@@ -135,8 +142,8 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     per_user, unauthenticated = policies(settings)
     app.add_middleware(UnauthenticatedLimit, position=MiddlewarePosition.BEFORE_SECURITY, policy=unauthenticated)
     app.add_middleware(UserLimit, position=MiddlewarePosition.BEFORE_VALIDATION, policy=per_user)
-    # After the handler's transaction is over: the reminder clock is told of the reminders the request set.
-    app.add_middleware(ReminderTelling, position=MiddlewarePosition.BEFORE_VALIDATION)
+    # After the handler's transaction is over: the reminder clock and the announcer are told what the request wrote.
+    app.add_middleware(AfterRequest, position=MiddlewarePosition.BEFORE_VALIDATION)
     # Both outside Connexion's exception handling: preflights are answered before routing and auth,
     # and the request's log line sees the final status. Added last is outermost.
     app.add_middleware(

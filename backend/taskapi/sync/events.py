@@ -77,11 +77,12 @@ async def stream_events(user_id: str, user: str, token_info: dict) -> EventSourc
     hub: ChangeHub = request.state.hub
     settings, codec = request.state.settings, request.state.cursors
     last_event_id = request.headers.get("last-event-id")
-    # Subscribed (and the lease registered) before reading where the user stands: a change made in between is
-    # announced, or counted in that position, or both, never neither (migration 0010).
+    # Subscribed (and the lease registered) before reading where the user stands: a change committed in between is
+    # announced after its commit (the lease is seen), or counted in that position, or both, never neither.
     subscription = await hub.subscribe(user_id)
     try:
         first, reported = await _first_events(codec, user_id, last_event_id)
+        await hub.started(user_id, reported)
     except BaseException:
         hub.unsubscribe(subscription)
         raise

@@ -1,16 +1,16 @@
 """Live events' fan-out in one worker: one LISTEN connection, however many event streams.
 
-Writes announce their change on the `task_changes` channel from inside their transaction (migration 0009), so
-an announcement is sent only for a committed change, by whichever replica or worker made it, and only for a
-user some worker holds a lease for in `event_listeners` (migration 0010 says why and how no change slips
-between). Each worker that serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT:
-Neon's pooled endpoint is PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with
-the first stream and kept while the worker has streams; after EVENT_LISTEN_IDLE_SECONDS without one it is closed,
-so that an idle service lets Neon scale to zero. Every 30 s (or half EVENT_LISTEN_TIMEOUT_SECONDS) the worker
-renews its leases and sends a heartbeat to a channel of its own, both on its maintenance connection; the
-heartbeat must come back on the listening connection within the next period. When that connection drops, or
-goes silent without closing (a NAT or proxy dropped it), it is opened again with backoff, and every stream is
-told to resync (changes made meanwhile were announced to nobody; the change feed has them).
+Writers announce after their commit, many users in one NOTIFY (taskapi/sync/announcer.py), naming only users some
+worker holds a lease for in `event_listeners`; what changed is then read from the feed for this worker's streams
+(taskapi/sync/delivery.py), which also looks at its users' change numbers every second, so that a change whose
+announcement never came (its writer died, a listening connection dropped) is delivered all the same. Each worker
+that serves event streams listens on one connection of its own, to DATABASE_URL_DIRECT: Neon's pooled endpoint is
+PgBouncer in transaction mode, which cannot LISTEN. The connection is opened with the first stream and kept while
+the worker has streams; after EVENT_LISTEN_IDLE_SECONDS without one it is closed, so that an idle service lets Neon
+scale to zero. Every 30 s (or half EVENT_LISTEN_TIMEOUT_SECONDS) the worker renews its leases and sends a heartbeat
+to a channel of its own, both on its maintenance connection; the heartbeat must come back on the listening
+connection within the next period. When that connection drops, or goes silent without closing (a NAT or proxy
+dropped it), it is opened again with backoff, and every stream's user is read again from the feed.
 """
 
 import asyncio
@@ -31,6 +31,8 @@ from taskapi.db.statements import execute
 from taskapi.http.problems import Problem, unavailable
 from taskapi.settings import Settings
 from taskapi.sync.announcements import Change, Reminder, Resync, parsed
+from taskapi.sync.announcer import CHANNEL
+from taskapi.sync.delivery import Deliveries
 from taskapi.tasks.models import USER_ID_MAX
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,6 @@ class EventListener(SQLModel, table=True):
     until: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
 
 
-CHANNEL = "task_changes"
 # A stream that falls this far behind (a client not reading) is told to resync instead of queueing more.
 QUEUE_LIMIT = 1000
 # How long a new stream waits for the listening connection before a 503.
@@ -126,6 +127,14 @@ class ChangeHub:
         self._subscriptions: dict[str, set[Subscription]] = {}
         self._listening = asyncio.Event()
         self._listener: asyncio.Task | None = None
+        self._deliveries = Deliveries(database, self._deliver)
+
+    def start(self) -> None:
+        self._deliveries.start()
+
+    async def started(self, user_id: str, head: int) -> None:
+        """A stream of the user has reported up to `head`: what changes after it reaches the stream."""
+        await self._deliveries.track(user_id, head)
 
     async def subscribe(self, user_id: str) -> Subscription:
         """A new stream's inbox, once this worker is listening; 429 over the per-user cap, 503 if the database
@@ -165,6 +174,7 @@ class ChangeHub:
             STREAMS.dec()
             if not streams:
                 del self._subscriptions[subscription.user_id]
+                self._deliveries.forget(subscription.user_id)
                 if not self._subscriptions:
                     self._idle_since = time.monotonic()
 
@@ -172,6 +182,7 @@ class ChangeHub:
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
+        await self._deliveries.stop()
 
     async def _heartbeat(self) -> None:
         """Renew the leases and send the heartbeat, on the worker's maintenance connection: nothing but LISTEN ever
@@ -190,24 +201,22 @@ class ChangeHub:
                 self._dispatch(notify.payload)
         return heard
 
-    def _tell_everyone(self, item: Resync) -> None:
-        for streams in self._subscriptions.values():
-            for subscription in streams:
-                subscription.deliver(item)
-
-    def _dispatch(self, payload: str) -> None:
-        """Deliver one announcement; anything else on the channel (anyone with the database's password can
-        NOTIFY it) is logged and ignored, never allowed to end the listener."""
-        try:
-            user_id, item, reminder_set = parsed(orjson.loads(payload))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            FOREIGN_NOTIFICATIONS.inc()
-            log.warning("ignored a notification on %s that is not a task change", CHANNEL)
-            return
-        if reminder_set is not None:
-            self._on_reminder_set(reminder_set)
+    def _deliver(self, user_id: str, item: Change | Resync | Reminder) -> None:
         for subscription in self._subscriptions.get(user_id, ()):
             subscription.deliver(item)
+
+    def _dispatch(self, payload: str) -> None:
+        """Act on one announcement; anything else on the channel (anyone with the database's password can NOTIFY
+        it) is logged and ignored, never allowed to end the listener."""
+        try:
+            announcement = parsed(orjson.loads(payload))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            FOREIGN_NOTIFICATIONS.inc()
+            log.warning("ignored a notification on %s that is not an announcement", CHANNEL)
+            return
+        if announcement.remind_at is not None:
+            self._on_reminder_set(announcement.remind_at)
+        self._deliveries.changed(announcement.users)
 
     async def _listen(self) -> None:
         delay, dropped = 0.1, False
@@ -224,9 +233,9 @@ class ChangeHub:
                     await connection.execute(f"LISTEN {self._alive_channel}")
                     await self._heartbeat()
                     self._listening.set()
-                    if dropped:
+                    if dropped:  # what was announced meanwhile was heard by nobody here: read the feed again
                         log.info("listening for changes again")
-                        self._tell_everyone(Resync("gap"))
+                        self._deliveries.changed(list(self._subscriptions))
                     delay, dropped = 0.1, False
                     while await self._heard_heartbeat(connection):
                         if not self._subscriptions and time.monotonic() - self._idle_since >= self._idle_seconds:

@@ -3,17 +3,18 @@ open event stream of its user gets `event: reminder`, and the task gains `remind
 
 Exactly once, however many workers and replicas run. The firing is one statement: it claims the due reminders
 by setting `reminded_at` on rows where it is still unset (a concurrent claim of the same row waits for the first,
-then finds it set and skips it), and announces each with NOTIFY, which Postgres delivers when, and only if, the
-claim commits. Every worker's listener hands it to that worker's streams of the user (taskapi/sync/hub.py). A
-worker that dies mid-claim rolls it back: the reminder fires late (when a worker next looks), never twice, never
-not at all while some worker runs. The statement locks the users' counter rows before any task row, in the order
-every other write takes them (taskapi/tasks/store.py: USER_HELD), skipping users whose writes are in flight: their
-reminders fire on the next pass, a moment later.
+then finds it set and skips it). Setting it is a change of the task, numbered in the feed: once the claim has
+committed, the worker announces the users (taskapi/sync/announcer.py), and every worker streaming to them reads the
+change and hands its streams `event: reminder` (taskapi/sync/delivery.py), or finds it within a second by looking
+if the announcement never comes. A worker that dies mid-claim rolls it back: the reminder fires late (when a worker
+next looks), never twice, never not at all while some worker runs. The statement locks the users' counter rows
+before any task row, in the order every other write takes them (taskapi/tasks/store.py: USER_HELD), skipping users
+whose writes are in flight: their reminders fire on the next pass, a moment later.
 
 No polling: each worker sleeps until the earliest pending reminder it knows of (one indexed query when it starts,
 and after each firing), and is woken early by the writes that set an earlier one, once committed: its own
 (taskapi/tasks/reminders_set.py: every task a request answers with, told when the request is done) and other workers'
-(their announcements carry the reminder, migration 0015).
+(their announcements carry the earliest reminder their writes set).
 With reminders days away, an idle service sends Postgres nothing until the first is due.
 
 The same statement queues the reminder's Web Push messages, one per subscription of the user (migration 0016),
@@ -26,11 +27,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from taskapi.db.session import Database
 from taskapi.sync.alarm import Alarm
-from taskapi.tasks.reminders_set import collected
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +68,24 @@ WITH due AS (
   FROM fired AS f JOIN push_subscriptions AS s ON s.user_id = f.user_id
   RETURNING 1
 )
-SELECT count(*) AS fired, (SELECT count(*) FROM due) AS due, (SELECT count(*) FROM pushes) AS pushes FROM (
-  SELECT pg_notify('task_changes', json_build_object(
-    'type', 'reminder', 'user_id', user_id, 'id', id, 'title', title, 'due_at', due_at, 'remind_at', remind_at
-  )::text) FROM fired) AS announced
-""")
+SELECT (SELECT count(*) FROM fired) AS fired, (SELECT count(*) FROM due) AS due,
+       (SELECT count(*) FROM pushes) AS pushes, (SELECT array_agg(DISTINCT user_id) FROM fired) AS users""")
 
 
 class ReminderClock:
     """One per worker: sleeps until the earliest reminder it knows of, then fires what is due."""
 
-    def __init__(self, database: Database, on_pushes_queued: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        on_pushes_queued: Callable[[], None] = lambda: None,
+        on_fired: Callable[[str], None] = lambda _: None,
+    ) -> None:
         self._database = database
         # Told when a firing queued pushes (taskapi/push/sender.py: Pusher.wake).
         self._on_pushes_queued = on_pushes_queued
+        # Told of each user whose reminders fired, once the firing committed (taskapi/sync/announcer.py).
+        self._on_fired = on_fired
         self._alarm = Alarm()
         self._task: asyncio.Task | None = None
 
@@ -119,24 +122,9 @@ class ReminderClock:
                 row = (await connection.execute(_FIRE, params)).one()
             if row.fired:
                 log.info("fired %d reminders", row.fired)
+                for user_id in row.users:
+                    self._on_fired(user_id)
             if row.pushes:
                 self._on_pushes_queued()
             if row.due < BATCH or row.fired == 0:
                 return
-
-
-class ReminderTelling:
-    """ASGI middleware: tells the worker's clock, after each request (its transaction over), of the reminders it
-    set (taskapi/tasks/reminders_set.py)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        with collected() as told:
-            await self.app(scope, receive, send)
-        clock = scope.get("state", {}).get("reminders")
-        if told and clock is not None:
-            clock.consider(min(told))

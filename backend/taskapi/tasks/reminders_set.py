@@ -1,5 +1,5 @@
 """The pending reminders a request's writes set, collected while it runs: once the request is over (its writes
-committed), the worker's reminder clock is told of the earliest (taskapi/sync/reminders.py: ReminderTelling)."""
+committed), the worker's reminder clock is told of the earliest (taskapi/sync/after_request.py)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
