@@ -8,7 +8,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 # Each registers its tables on SQLModel.metadata.
-import taskapi.http.ratelimit
+import taskapi.http.limiter
 import taskapi.sync.hub
 import taskapi.tasks.idempotency
 import taskapi.tasks.models  # noqa: F401

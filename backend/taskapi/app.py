@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from taskapi.auth.tokens import TokenVerifier
 from taskapi.db.session import Database, DatabaseUnavailable
 from taskapi.http.connexion_once import BearerOnce, decorate_once, middlewares
+from taskapi.http.limiter import Limiter, policies
 from taskapi.http.metrics import MetricsEndpoint
 from taskapi.http.observability import Observability
 from taskapi.http.problems import (
@@ -25,7 +26,7 @@ from taskapi.http.problems import (
     handle_unexpected,
     make_http_exception_handler,
 )
-from taskapi.http.ratelimit import Limiter, UnauthenticatedLimit, UserLimit, policies
+from taskapi.http.ratelimit import UnauthenticatedLimit, UserLimit
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.push.sender import Pusher
 from taskapi.settings import Settings, load_settings

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from taskapi.db.session import Database
-from taskapi.http.ratelimit import Limiter, Policy
+from taskapi.http.limiter import Limiter, Policy
 
 POLICY = Policy("user", per_minute=60, burst=5)  # one a second, bursts of five
 

@@ -1,0 +1,203 @@
+"""The rate limiter: GCRA per key, shared by every replica and worker through Postgres, decided in process
+(the middlewares that apply it: taskapi/http/ratelimit.py).
+
+Each key (a user, or the client address of requests without a known-good token) has a theoretical arrival
+time (TAT), as in GCRA: a request is let through if it leaves the TAT no further ahead of now than the
+burst allows, and then moves it on by one emission interval (60 s / the per-minute limit).
+
+Every worker decides from its own copy of each TAT, so a request never waits for the database. Every
+SYNC_SECONDS a background task adds what the worker let through to the shared TAT in Postgres, in one
+statement for all keys, and takes back the sum of every worker's use. A key's limit therefore holds for all
+workers and replicas together, give or take what they let through within one sync (at most a burst each).
+If the database cannot be reached the limiter fails open: every worker goes on limiting on its own, and a
+log line and `taskapi_rate_limit_sync_failures_total` say so.
+"""
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from prometheus_client import Counter
+from sqlmodel import Field, SQLModel
+
+from taskapi.db.session import Database, statement
+from taskapi.db.statements import execute, fetch_all
+
+log = logging.getLogger(__name__)
+
+
+class RateLimit(SQLModel, table=True):
+    """A rate-limit key's theoretical arrival time, shared by every worker and replica (taskapi/http/limiter.py)."""
+
+    __tablename__ = "rate_limits"
+
+    key: str = Field(primary_key=True)
+    tat: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+
+
+SYNC_SECONDS = 0.1
+# A key idle this long is dropped from a worker's memory (its TAT is in the past: nothing to remember).
+FORGET_AFTER_SECONDS = 120
+SYNC_FAILURES = Counter("taskapi_rate_limit_sync_failures_total", "Rate-limit syncs with Postgres that failed")
+
+# Adds each key's use to its shared TAT, in key order (so that two workers never lock rows in opposite
+# orders), and answers how far each key's TAT lies ahead of now after all workers' use. Instants stay on the
+# database's clock; a worker only ever sends counts and reads durations, so a worker whose clock differs from
+# the database's (by seconds, say) limits exactly as one whose clock agrees.
+SPEND = sa.text("""
+INSERT INTO rate_limits AS r (key, tat)
+SELECT key, now() + make_interval(secs => used * interval_seconds)
+FROM unnest(CAST(:keys AS text[]), CAST(:used AS int[]), CAST(:intervals AS float8[])) AS u(key, used, interval_seconds)
+ORDER BY key
+ON CONFLICT (key) DO UPDATE SET tat = greatest(r.tat, now()) + (EXCLUDED.tat - now())
+RETURNING key, greatest(extract(epoch FROM tat - now()), 0)::float8 AS ahead
+""")
+
+
+# Keys whose TAT is long past are removed now and then, by whichever worker gets there (the table stays
+# the size of the recently active keys).
+CLEAN = sa.text("DELETE FROM rate_limits WHERE tat < now() - interval '10 minutes'")
+CLEAN_EVERY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    per_minute: int
+    burst: int
+
+    @property
+    def interval(self) -> float:
+        return 60.0 / self.per_minute
+
+    @property
+    def header(self) -> str:
+        """RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers): quota and window in seconds."""
+        return f'"{self.name}";q={self.per_minute};w=60'
+
+
+def policies(settings) -> tuple[Policy | None, Policy | None]:
+    """The per-user and the unauthenticated policy, None where turned off."""
+    per_user = Policy("user", settings.rate_limit_per_minute, settings.rate_limit_burst)
+    unauthenticated = Policy(
+        "unauthenticated", settings.rate_limit_unauthenticated_per_minute, settings.rate_limit_unauthenticated_burst
+    )
+    return (per_user if per_user.per_minute else None), (unauthenticated if unauthenticated.per_minute else None)
+
+
+@dataclass
+class _Key:
+    tat: float  # this worker's view, on this worker's clock (epoch seconds)
+    unsynced: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    remaining: int
+    reset_seconds: int
+    retry_after: int
+
+    def headers(self, policy: Policy) -> dict[str, str]:
+        return {
+            "RateLimit-Policy": policy.header,
+            "RateLimit": f'"{policy.name}";r={self.remaining};t={self.reset_seconds}',
+        }
+
+
+class Limiter:
+    def __init__(self, database: Database, clock: Callable[[], float] = time.time) -> None:
+        self._database = database
+        self._clock = clock
+        self._keys: dict[str, _Key] = {}
+        self._intervals: dict[str, float] = {}
+        self._task: asyncio.Task | None = None
+        self._cleaned = time.monotonic()
+
+    def take(self, key: str, policy: Policy, spend: bool = True) -> Decision:
+        """Whether one more request fits, and (if `spend`) count it."""
+        now = self._clock()
+        state = self._state(key, policy, now)
+        capacity = policy.burst * policy.interval
+        after = max(state.tat, now) + policy.interval
+        allowed = after - now <= capacity
+        if allowed and spend:
+            state.tat = after
+            state.unsynced += 1
+        ahead = max(state.tat, now) - now
+        return Decision(
+            allowed=allowed,
+            remaining=max(0, math.floor((capacity - ahead) / policy.interval)),
+            reset_seconds=math.ceil(ahead),
+            retry_after=0 if allowed else math.ceil(after - now - capacity),
+        )
+
+    def spend(self, key: str, policy: Policy, count: int) -> None:
+        """Count `count` more requests, whether or not they fit: the key's next requests wait for them."""
+        now = self._clock()
+        state = self._state(key, policy, now)
+        state.tat = max(state.tat, now) + count * policy.interval
+        state.unsynced += count
+
+    def _state(self, key: str, policy: Policy, now: float) -> _Key:
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _Key(tat=now)
+            self._intervals[key] = policy.interval
+        return state
+
+    async def run(self) -> None:
+        """The background sync, until cancelled."""
+        while True:
+            await asyncio.sleep(SYNC_SECONDS)
+            await self.sync()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self.run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def sync(self) -> None:
+        used = {key: state.unsynced for key, state in self._keys.items() if state.unsynced}
+        self._forget_idle()
+        if not used:
+            return
+        for key in used:
+            self._keys[key].unsynced = 0
+        params = {"keys": list(used), "used": list(used.values()), "intervals": [self._intervals[k] for k in used]}
+        try:
+            # A pooled connection like any request's, waiting its turn: the pool never grows for the limiter.
+            async with statement(self._database) as work:
+                rows = await fetch_all(work, SPEND, params)
+                if time.monotonic() - self._cleaned > CLEAN_EVERY_SECONDS:
+                    self._cleaned = time.monotonic()
+                    await execute(work, CLEAN)
+        except Exception as error:  # fail open: keep deciding locally, and count the use again next time
+            SYNC_FAILURES.inc()
+            log.warning("rate-limit sync failed (%s); limiting per worker until it works again", type(error).__name__)
+            for key, count in used.items():
+                if key in self._keys:
+                    self._keys[key].unsynced += count
+            return
+        now = self._clock()
+        for row in rows:
+            key, ahead = row["key"], row["ahead"]
+            state = self._keys.get(key)
+            if state is not None:  # what was let through during the sync comes on top of the shared TAT
+                state.tat = max(state.tat, now + ahead + state.unsynced * self._intervals[key])
+
+    def _forget_idle(self) -> None:
+        horizon = self._clock() - FORGET_AFTER_SECONDS
+        for key in [key for key, state in self._keys.items() if state.tat < horizon and not state.unsynced]:
+            del self._keys[key]
+            del self._intervals[key]
