@@ -7,8 +7,16 @@ burst allows, and then moves it on by one emission interval (60 s / the per-minu
 
 Every worker decides from its own copy of each TAT, so a request never waits for the database. Every
 SYNC_SECONDS a background task adds what the worker let through to the shared TAT in Postgres, in one
-statement for all keys, and takes back the sum of every worker's use. A key's limit therefore holds for all
-workers and replicas together, give or take what they let through within one sync (at most a burst each).
+statement for the keys that need it, and takes back the sum of every worker's use:
+
+- a key near its limit (its TAT, as this worker sees it, more than half a burst ahead): every sync, so the
+  limit holds for all workers and replicas together, give or take what they let through within one sync;
+- any other key only once this worker has let through an eighth of its burst within the time a burst takes to
+  come back (QUIET_SHARE); use older than that, never written, is forgotten. So a user far from the limit (a
+  tenth of it, say) costs no row write at all, however long they stay. What a worker keeps to itself is less
+  than an eighth of a burst per key at any time: eight workers and replicas serving one user evenly could let
+  through about one burst more than the limit before they count.
+
 If the database cannot be reached the limiter fails open: every worker goes on limiting on its own, and a
 log line and `taskapi_rate_limit_sync_failures_total` say so.
 """
@@ -18,8 +26,9 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -42,6 +51,11 @@ class RateLimit(SQLModel, table=True):
 
 
 SYNC_SECONDS = 0.1
+# A key is near its limit, and synced every time, when its TAT is more than this share of a burst ahead.
+NEAR_SHARE = 0.5
+# Otherwise, when this worker's unwritten use reaches this share of a burst (within the time a burst takes to
+# come back).
+QUIET_SHARE = 1 / 8
 # A key idle this long is dropped from a worker's memory (its TAT is in the past: nothing to remember).
 FORGET_AFTER_SECONDS = 120
 SYNC_FAILURES = Counter("taskapi_rate_limit_sync_failures_total", "Rate-limit syncs with Postgres that failed")
@@ -94,7 +108,9 @@ def policies(settings) -> tuple[Policy | None, Policy | None]:
 @dataclass
 class _Key:
     tat: float  # this worker's view, on this worker's clock (epoch seconds)
-    unsynced: int = 0
+    policy: Policy
+    # When each request this worker let through and has not written yet came (epoch seconds, oldest first).
+    unsynced: deque[float] = field(default_factory=deque)
 
 
 @dataclass(frozen=True)
@@ -116,7 +132,6 @@ class Limiter:
         self._database = database
         self._clock = clock
         self._keys: dict[str, _Key] = {}
-        self._intervals: dict[str, float] = {}
         self._task: asyncio.Task | None = None
         self._cleaned = time.monotonic()
 
@@ -129,7 +144,7 @@ class Limiter:
         allowed = after - now <= capacity
         if allowed and spend:
             state.tat = after
-            state.unsynced += 1
+            state.unsynced.append(now)
         ahead = max(state.tat, now) - now
         return Decision(
             allowed=allowed,
@@ -143,13 +158,12 @@ class Limiter:
         now = self._clock()
         state = self._state(key, policy, now)
         state.tat = max(state.tat, now) + count * policy.interval
-        state.unsynced += count
+        state.unsynced.extend([now] * count)
 
     def _state(self, key: str, policy: Policy, now: float) -> _Key:
         state = self._keys.get(key)
         if state is None:
-            state = self._keys[key] = _Key(tat=now)
-            self._intervals[key] = policy.interval
+            state = self._keys[key] = _Key(tat=now, policy=policy)
         return state
 
     async def run(self) -> None:
@@ -167,14 +181,28 @@ class Limiter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def _to_write(self) -> dict[str, int]:
+        """The keys whose unwritten use must be written now, and how much (taken out of `unsynced`)."""
+        now, chosen = self._clock(), {}
+        for key, state in self._keys.items():
+            if not state.unsynced:
+                continue
+            burst_seconds = state.policy.burst * state.policy.interval
+            while state.unsynced and state.unsynced[0] < now - burst_seconds:
+                state.unsynced.popleft()  # older than a burst's return: it holds nobody back any more
+            near = state.tat - now > NEAR_SHARE * burst_seconds
+            if state.unsynced and (near or len(state.unsynced) >= max(1, state.policy.burst * QUIET_SHARE)):
+                chosen[key] = len(state.unsynced)
+                state.unsynced.clear()
+        return chosen
+
     async def sync(self) -> None:
-        used = {key: state.unsynced for key, state in self._keys.items() if state.unsynced}
         self._forget_idle()
+        used = self._to_write()
         if not used:
             return
-        for key in used:
-            self._keys[key].unsynced = 0
-        params = {"keys": list(used), "used": list(used.values()), "intervals": [self._intervals[k] for k in used]}
+        intervals = [self._keys[key].policy.interval for key in used]
+        params = {"keys": list(used), "used": list(used.values()), "intervals": intervals}
         try:
             # A pooled connection like any request's, waiting its turn: the pool never grows for the limiter.
             async with statement(self._database) as work:
@@ -185,19 +213,19 @@ class Limiter:
         except Exception as error:  # fail open: keep deciding locally, and count the use again next time
             SYNC_FAILURES.inc()
             log.warning("rate-limit sync failed (%s); limiting per worker until it works again", type(error).__name__)
+            now = self._clock()
             for key, count in used.items():
                 if key in self._keys:
-                    self._keys[key].unsynced += count
+                    self._keys[key].unsynced.extend([now] * count)
             return
         now = self._clock()
         for row in rows:
-            key, ahead = row["key"], row["ahead"]
-            state = self._keys.get(key)
+            state = self._keys.get(row["key"])
             if state is not None:  # what was let through during the sync comes on top of the shared TAT
-                state.tat = max(state.tat, now + ahead + state.unsynced * self._intervals[key])
+                unwritten = len(state.unsynced) * state.policy.interval
+                state.tat = max(state.tat, now + row["ahead"] + unwritten)
 
     def _forget_idle(self) -> None:
         horizon = self._clock() - FORGET_AFTER_SECONDS
         for key in [key for key, state in self._keys.items() if state.tat < horizon and not state.unsynced]:
             del self._keys[key]
-            del self._intervals[key]

@@ -149,3 +149,26 @@ def test_the_limiter_fails_open_when_its_storage_fails(limited, issuer, db):
     finally:
         db.execute("ALTER TABLE rate_limits_away RENAME TO rate_limits")
     assert (REGISTRY.get_sample_value("taskapi_rate_limit_sync_failures_total") or 0) > failures
+
+
+def test_a_user_far_from_the_limit_costs_no_row_write_and_one_near_it_is_written(make_settings, issuer, db):
+    """A tenth of the limit (1 request a second of 10): nothing written, however long; a burst near the limit:
+    written at the next sync, so that every worker counts it."""
+    settings = make_settings(rate_limit_per_minute=600, rate_limit_burst=60)
+    with LiveServer(settings) as server:
+        quiet, busy = _user(server, issuer), _user(server, issuer)
+        with quiet[1] as client:
+            for _ in range(6):
+                assert client.get(f"/{quiet[0]}/tasks").status_code == 200
+                time.sleep(1)
+        with busy[1] as client:
+            for _ in range(40):  # two thirds of the burst at once: near the limit
+                assert client.get(f"/{busy[0]}/tasks").status_code == 200
+        time.sleep(0.5)  # a few syncs
+    rows = dict(
+        db.execute(
+            "SELECT key, tat FROM rate_limits WHERE key = ANY(%s)", ([f"user:{quiet[0]}", f"user:{busy[0]}"],)
+        ).fetchall()
+    )
+    assert f"user:{quiet[0]}" not in rows
+    assert f"user:{busy[0]}" in rows
