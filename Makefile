@@ -11,7 +11,7 @@ WEB_INSTALLED := $(WEB)/node_modules/.installed
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 CHROMIUM := command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-.PHONY: run test test-future test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list soak client release-contract web web-build vapid-keys
+.PHONY: run test test-future test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list bench-scale soak client release-contract web web-build vapid-keys
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -121,6 +121,12 @@ bench: $(INSTALLED)
 ## bench/results/soak.{md,png}. SOAK_SECONDS (600), BENCH_WORKERS (2).
 soak: $(INSTALLED)
 	$(BIN)/python bench/soak.py
+
+## The load of a todo app in use, every writer's stream open on another replica, at 1, 2 and 4 replicas, beside the
+## same writes with no stream open and pgbench; then 5 minutes with a replica killed halfway, every write's event
+## counted (bench/results/scale.{md,png}). SCALE_USERS (200), SCALE_SECONDS (20), SCALE_KILL_SECONDS (300).
+bench-scale: $(INSTALLED)
+	$(BIN)/python bench/scale.py
 
 ## About 30 s: list and create at 64 connections next to the minimal-Connexion reference; nothing written.
 bench-quick: $(INSTALLED)

@@ -11,6 +11,7 @@ maintenance engine, which must never take a request's connection nor open more.
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -109,24 +110,27 @@ class Database:
     """One per worker: the requests' pool, and one maintenance connection.
 
     A worker's connection budget is DB_POOL_SIZE (every request and the rate limiter's sync wait for one, first
-    come first served, up to DB_POOL_TIMEOUT: taskapi/db/pool.py), plus the LISTEN connection of live events
-    (taskapi/sync/hub.py), plus the maintenance connection.
+    come first served, up to DB_POOL_TIMEOUT: taskapi/db/pool.py), plus live events' two (the LISTEN connection,
+    taskapi/sync/hub.py, and one that announces and reads changes, taskapi/sync/announcer.py and delivery.py),
+    plus the maintenance connection.
     """
 
     def __init__(self, settings: Settings) -> None:
         connect, conninfo = _patient(settings), libpq_conninfo(settings.database_url)
-        self.pool = ConnectionPool(
-            lambda: connect(
+
+        def pooled() -> Awaitable[psycopg.AsyncConnection]:
+            return connect(
                 conninfo,
                 # Most requests are one statement: the connections stay in autocommit; a transaction says BEGIN.
                 autocommit=True,
                 # Neon's pooled endpoint is PgBouncer in transaction mode: no server-side prepared statements.
                 prepare_threshold=None,
                 application_name=settings.db_application_name,
-            ),
-            size=settings.db_pool_size,
-            wait_seconds=settings.db_pool_timeout,
-        )
+            )
+
+        self.pool = ConnectionPool(pooled, size=settings.db_pool_size, wait_seconds=settings.db_pool_timeout)
+        # Live events' own connection (announcing changes, reading them for streams): never queued behind requests.
+        self.live_pool = ConnectionPool(pooled, size=1, wait_seconds=settings.db_pool_timeout)
         # Units of work begun: background jobs that need not wake an idle database (the sweep) run after use.
         self.uses = 0
         self.maintenance_engine = make_engine(settings, pool_size=1, max_overflow=0, pool_timeout=PROBE_TIMEOUT_SECONDS)
@@ -151,6 +155,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.pool.close()
+        await self.live_pool.close()
         await self.maintenance_engine.dispose()
 
 
@@ -199,13 +204,18 @@ class _UnitOfWork:
     rolled back if it raises), given back in the end; the database's failures as DatabaseUnavailable. Inside a
     batch (`enclosed_in`), the batch's own."""
 
-    __slots__ = ("_database", "_in_transaction", "_taken", "_transaction")
+    __slots__ = ("_database", "_in_transaction", "_live", "_taken", "_transaction")
 
-    def __init__(self, database: Database | None, in_transaction: bool) -> None:
+    def __init__(self, database: Database | None, in_transaction: bool, live: bool = False) -> None:
         self._database = database
         self._in_transaction = in_transaction
+        self._live = live
         self._taken = None
         self._transaction = None
+
+    @property
+    def _pool(self) -> ConnectionPool:
+        return self._database.live_pool if self._live else self._database.pool
 
     async def __aenter__(self) -> Work:
         if (enclosing := _ENCLOSING.get()) is not None:
@@ -213,13 +223,13 @@ class _UnitOfWork:
         database = self._database = self._database or request.state.db
         database.uses += 1
         try:
-            self._taken = await database.pool.acquire()
+            self._taken = await self._pool.acquire()
             if self._in_transaction:
                 self._transaction = self._taken[0].transaction()
                 await self._transaction.__aenter__()
         except BaseException as error:
             if self._taken is not None:
-                database.pool.release(*self._taken)
+                self._pool.release(*self._taken)
                 self._taken = None
             mapped = _unavailable(error)
             if mapped is not None:
@@ -237,7 +247,7 @@ class _UnitOfWork:
         except BaseException as failure:
             ending = failure
         finally:
-            self._database.pool.release(*self._taken)
+            self._pool.release(*self._taken)
         mapped = _unavailable(ending or error) if (ending or error) is not None else None
         if mapped is not None:
             raise mapped from None
@@ -251,7 +261,8 @@ def transaction(database: Database | None = None) -> _UnitOfWork:
     return _UnitOfWork(database, in_transaction=True)
 
 
-def statement(database: Database | None = None) -> _UnitOfWork:
+def statement(database: Database | None = None, live: bool = False) -> _UnitOfWork:
     """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for blocks
-    whose writes are a single statement (reads that follow it, such as explaining a 404, are fine)."""
-    return _UnitOfWork(database, in_transaction=False)
+    whose writes are a single statement (reads that follow it, such as explaining a 404, are fine). `live`: on live
+    events' own connection."""
+    return _UnitOfWork(database, in_transaction=False, live=live)

@@ -69,7 +69,7 @@ class Announcer:
         users, remind_at = sorted(self._users), self._remind_at
         self._users, self._remind_at = set(), None
         try:
-            async with statement(self._database) as work:
+            async with statement(self._database, live=True) as work:
                 for start in range(0, len(users), USERS_PER_NOTIFY):
                     params = {
                         "channel": CHANNEL,

@@ -10,7 +10,7 @@ may have missed a deletion: 410, sync from scratch.
 
 import sqlalchemy as sa
 
-from taskapi.db.session import Database, statement
+from taskapi.db.session import statement
 from taskapi.db.statements import fetch_all, fetch_value
 from taskapi.http.problems import Problem
 from taskapi.lists.models import PUBLIC_LIST_FIELDS
@@ -110,20 +110,20 @@ def expired(user_id: str) -> Problem:
 _SETTLED_HEAD = sa.text("SELECT change_seq FROM task_counts WHERE user_id = :user_id FOR SHARE")
 
 
-async def settled_head(user_id: str, database: Database | None = None) -> int:
+async def settled_head(user_id: str) -> int:
     """The user's latest change number, once every write that has taken one so far has ended."""
-    async with statement(database) as session:
+    async with statement() as session:
         return await fetch_value(session, _SETTLED_HEAD, {"user_id": user_id}) or 0
 
 
 async def changes_since(
-    user_id: str, since: int | None, limit: int, kinds: tuple[str, ...] = ("task",), database: Database | None = None
+    user_id: str, since: int | None, limit: int, kinds: tuple[str, ...] = ("task",)
 ) -> tuple[list, int, bool]:
     """(changes, next position, more to read?) of these kinds (of KINDS, in its order); raises 410 if `since` is no
     longer (or not yet) known."""
     params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}
     query = _PAGES[kinds, since is not None]
-    async with statement(database) as session:
+    async with statement() as session:
         rows = await fetch_all(session, query, params)
     head, forgotten = rows[0]["head"], rows[0]["forgotten"]
     if since is not None and not forgotten <= since <= head:

@@ -18,9 +18,7 @@ from prometheus_client import Counter
 
 from taskapi.db.session import Database, statement
 from taskapi.db.statements import fetch_all, fetch_first
-from taskapi.http.problems import Problem
 from taskapi.sync.announcements import Change, Reminder, Resync, instant
-from taskapi.sync.changes import KINDS, changes_since
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +27,8 @@ log = logging.getLogger(__name__)
 LOOK_SECONDS = 1.0
 # Changes read for one user at once; a user further behind is told to resync.
 READ_LIMIT = 500
-# Users read at once.
-READERS = 8
+# Users read in one statement.
+READ_AT_ONCE = 50
 # Reminders told, per user, remembered so that a task changed again is not told again.
 REMEMBERED_FIRED = 1000
 
@@ -40,6 +38,33 @@ FOUND_BY_LOOKING = Counter(
 )
 _HEADS = sa.text("SELECT user_id, change_seq FROM task_counts WHERE user_id = ANY(CAST(:users AS text[]))")
 _NOW = sa.text("SELECT now() AS now")
+# What changed for each of these users since its position, in one statement (one snapshot): each change's number,
+# what and how, what a reminder event says of a task, and the user's change number then (its head: the position
+# after these, gaps of reserved numbers included). Only what an event needs, not the tasks themselves.
+_CHANGED = sa.text("""
+SELECT w.user_id, (SELECT change_seq FROM task_counts WHERE user_id = w.user_id) AS head,
+       c.seq, c.changed_id, c.op, c.kind, c.title, c.due_at, c.remind_at, c.reminded_at
+FROM unnest(CAST(:users AS text[]), CAST(:sinces AS bigint[])) AS w(user_id, since)
+LEFT JOIN LATERAL (
+  SELECT * FROM (
+    (SELECT change_seq AS seq, id AS changed_id, 'upsert' AS op, 'task' AS kind, title, due_at, remind_at, reminded_at
+     FROM tasks WHERE user_id = w.user_id AND change_seq > w.since ORDER BY change_seq LIMIT :page_size)
+    UNION ALL
+    (SELECT change_seq, id, 'delete', 'task', NULL, NULL, NULL, NULL
+     FROM trashed_tasks WHERE user_id = w.user_id AND change_seq > w.since ORDER BY change_seq LIMIT :page_size)
+    UNION ALL
+    (SELECT change_seq, id, 'upsert', 'list', NULL, NULL, NULL, NULL
+     FROM task_lists WHERE user_id = w.user_id AND change_seq > w.since ORDER BY change_seq LIMIT :page_size)
+    UNION ALL
+    (SELECT change_seq, id, 'delete', 'list', NULL, NULL, NULL, NULL
+     FROM trashed_lists WHERE user_id = w.user_id AND change_seq > w.since ORDER BY change_seq LIMIT :page_size)
+    UNION ALL
+    (SELECT change_seq, id, 'delete', kind, NULL, NULL, NULL, NULL
+     FROM destroyed_tasks WHERE user_id = w.user_id AND change_seq > w.since ORDER BY change_seq LIMIT :page_size)
+  ) AS changed ORDER BY seq LIMIT :page_size
+) AS c ON true
+ORDER BY w.user_id, c.seq
+""")
 
 
 class Deliveries:
@@ -70,7 +95,7 @@ class Deliveries:
         """A stream of the user starts at `head` here: deliver from there on (or from where others already are).
         Read at once too: an announcement that came between the stream reading `head` and now found nobody here."""
         if user_id not in self._delivered:
-            async with statement(self._database) as work:
+            async with statement(self._database, live=True) as work:
                 news_since = (await fetch_first(work, _NOW))["now"]
             if user_id not in self._delivered:
                 self._delivered[user_id] = head
@@ -95,31 +120,40 @@ class Deliveries:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            users, self._wanted = list(self._wanted), set()
-            for start in range(0, len(users), READERS):
-                await asyncio.gather(*(self._read(user) for user in users[start : start + READERS]))
+            users = [user for user in self._wanted if user in self._delivered]
+            self._wanted = set()
+            for start in range(0, len(users), READ_AT_ONCE):
+                await self._read([*users[start : start + READ_AT_ONCE]])
 
-    async def _read(self, user_id: str) -> None:
-        since = self._delivered.get(user_id)
-        if since is None:
-            return
+    async def _read(self, users: list[str]) -> None:
+        """Read what changed for these users since what was delivered to them, and deliver it."""
+        sinces = [self._delivered[user] for user in users]
+        params = {"users": users, "sinces": sinces, "page_size": READ_LIMIT + 1}
         try:
-            rows, head, more = await changes_since(user_id, since, READ_LIMIT, KINDS, database=self._database)
-        except Problem:  # 410: older than what the feed remembers
-            self._deliver(user_id, Resync("position-expired"))
-            rows, head, more = [], since, False
+            async with statement(self._database, live=True) as work:
+                rows = await fetch_all(work, _CHANGED, params)
         except Exception as error:  # the look at change numbers tries again within a second
             log.warning("reading changes to deliver failed (%s)", type(error).__name__)
             return
-        if user_id not in self._delivered or self._delivered[user_id] > since:
-            return  # forgotten meanwhile, or another read delivered further
-        self._delivered[user_id] = max(since, head)
+        by_user: dict[str, list[dict]] = {}
+        heads: dict[str, int] = {}
         for row in rows:
-            self._deliver(user_id, Change(row["seq"], str(row["changed_id"]), row["op"], row["kind"]))
-        for reminder in self._reminders(user_id, rows):
-            self._deliver(user_id, reminder)
-        if more:
-            self._deliver(user_id, Resync("too-far-behind"))
+            heads[row["user_id"]] = row["head"] or 0
+            if row["seq"] is not None:
+                by_user.setdefault(row["user_id"], []).append(row)
+        for user, since in zip(users, sinces, strict=True):
+            changed = by_user.get(user, [])
+            more = len(changed) > READ_LIMIT
+            changed = changed[:READ_LIMIT]
+            if user not in self._delivered or self._delivered[user] != since:
+                continue  # forgotten meanwhile
+            self._delivered[user] = changed[-1]["seq"] if more else max(since, heads.get(user, since))
+            for row in changed:
+                self._deliver(user, Change(row["seq"], str(row["changed_id"]), row["op"], row["kind"]))
+            for reminder in self._reminders(user, changed):
+                self._deliver(user, reminder)
+            if more:
+                self._deliver(user, Resync("too-far-behind"))
 
     def _reminders(self, user_id: str, rows: list[dict]) -> list[Reminder]:
         since, told = self._news_since.get(user_id), self._told_fired.get(user_id)
@@ -148,7 +182,7 @@ class Deliveries:
             if not self._delivered:
                 continue
             try:
-                async with statement(self._database) as work:
+                async with statement(self._database, live=True) as work:
                     heads = await fetch_all(work, _HEADS, {"users": list(self._delivered)})
             except Exception as error:
                 log.warning("looking at change numbers failed (%s)", type(error).__name__)

@@ -1,4 +1,5 @@
-"""No route makes a worker hold more connections than its budget: pool + LISTEN + one maintenance (issue 18, item 2)."""
+"""No route makes a worker hold more connections than its budget: pool + live events' two + one maintenance (issue 18,
+item 2)."""
 
 import asyncio
 import threading
@@ -11,7 +12,7 @@ from tests.support.issuer import SHARED_SECRET, hs256_token
 from tests.support.service_process import start_service
 
 POOL_SIZE = 4
-BUDGET = POOL_SIZE + 2  # the pool, the LISTEN connection, one maintenance connection
+BUDGET = POOL_SIZE + 3  # the pool, live events' two (LISTEN, announcing and reading changes), one maintenance
 
 
 def _most_connections(db, application_name: str, stop: threading.Event, seen: list[int]) -> None:

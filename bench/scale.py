@@ -1,0 +1,338 @@
+"""`make bench-scale`: the load of a todo app in use, with every writer's live stream open on another replica.
+
+SCALE_USERS users (200) each hold an event stream open on one replica (a single-worker service process) and send
+their requests to the next one, as a person's phone follows what their laptop does: 70 % lists, 10 % creates, 15 %
+updates and completions, 5 % deletes, from SCALE_CONNECTIONS (64) connections, for SCALE_SECONDS (20) per run, at
+1, 2 and 4 replicas. Per run: requests/s and the service's CPU per request, p50/p99 latency, the p99 of event
+latency (a write's answer to the event on the other replica), Postgres' transactions and WAL bytes per request
+(pg_stat_database, pg_stat_wal), NOTIFYs per second (counted by a listener of the bench's own), and every write
+that never reached its stream. Beside each: the same writes with no stream open, and pgbench running the
+service's INSERT with as many clients.
+
+Then one run of SCALE_KILL_SECONDS (300) at 2 replicas in which one replica is killed (SIGKILL) halfway: its
+streams reconnect to the other with Last-Event-ID, and every write answered 2xx must still reach its stream.
+
+BENCH_BACKEND benches another checkout (for base and HEAD in one run). Writes bench/results/scale.{md,json,png}.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+import aiohttp
+import psycopg
+
+from harness import RESULTS, fresh_database, percentile, service, token
+from load import PGBENCH_MAX_CLIENTS, run_pgbench
+
+USERS = int(os.environ.get("SCALE_USERS", "200"))
+CONNECTIONS = int(os.environ.get("SCALE_CONNECTIONS", "64"))
+SECONDS = float(os.environ.get("SCALE_SECONDS", "20"))
+KILL_SECONDS = float(os.environ.get("SCALE_KILL_SECONDS", "300"))
+REPLICAS = [int(n) for n in os.environ.get("SCALE_REPLICAS", "1,2,4").split(",")]
+TASKS_PER_USER = 20
+# Seconds a write's event may take to arrive after the run before it counts as missed.
+DRAIN_SECONDS = 5
+# Requests that wait longer than this are failures.
+TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+
+def seed(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute(
+            "INSERT INTO tasks (user_id, title) SELECT 'scale' || u, 'seed ' || n "
+            "FROM generate_series(1, %s) AS u, generate_series(1, %s) AS n",
+            (USERS, TASKS_PER_USER),
+        )
+        db.execute("VACUUM ANALYZE tasks")
+
+
+def database_counters(database_url: str) -> dict:
+    """Transactions and WAL bytes so far (after every backend has reported: idle ones report within 10 s)."""
+    with psycopg.connect(database_url, autocommit=True) as db:
+        xacts = db.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()[0]
+        wal = db.execute("SELECT wal_bytes FROM pg_stat_wal").fetchone()[0]
+    return {"transactions": int(xacts), "wal_bytes": int(wal)}
+
+
+class Streams:
+    """Each user's event stream, and the writes still waiting for their event."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[tuple[str, float]]] = {}  # user → [(task id, answered at)]
+        self.latencies: list[float] = []
+        self.positions: dict[str, str] = {}
+        self.last_heard: dict[tuple[str, str], float] = {}  # (user, task id) → when its last event came
+
+    def wrote(self, user: str, task_id: str, sent: float) -> None:
+        """A write answered now, sent at `sent`: its event may have come already, before its answer did."""
+        if self.last_heard.get((user, task_id), 0.0) >= sent:
+            self.latencies.append(0.0)
+        else:
+            self.pending.setdefault(user, []).append((task_id, time.monotonic()))
+
+    def heard(self, user: str, changed: set[str]) -> None:
+        now, waiting = time.monotonic(), self.pending.get(user, [])
+        for task_id in changed:
+            self.last_heard[user, task_id] = now
+        kept = []
+        for task_id, answered in waiting:
+            if task_id in changed:
+                self.latencies.append(max(0.0, now - answered))
+            else:
+                kept.append((task_id, answered))
+        self.pending[user] = kept
+
+    def missed(self) -> int:
+        return sum(len(waiting) for waiting in self.pending.values())
+
+    async def follow(self, session: aiohttp.ClientSession, bases: list[str], user: str, stop: asyncio.Event) -> None:
+        """The user's stream, on bases[0]; on the next base when its replica goes (with Last-Event-ID)."""
+        headers = {"Authorization": f"Bearer {token(user, lifetime=24 * 3600)}"}
+        choice = 0
+        while not stop.is_set():
+            if user in self.positions:
+                headers["Last-Event-ID"] = self.positions[user]
+            try:
+                endless = aiohttp.ClientTimeout(total=None, sock_read=None)
+                async with session.get(f"{bases[choice]}/api/{user}/events", headers=headers, timeout=endless) as answer:
+                    event, data, last_id = None, "", None
+                    async for raw in answer.content:
+                        line = raw.decode().rstrip("\r\n")
+                        if line.startswith("event:"):
+                            event = line[6:].strip()
+                        elif line.startswith("data:"):
+                            data = line[5:].strip()
+                        elif line.startswith("id:"):
+                            last_id = line[3:].strip()
+                        elif line == "" and event:
+                            if last_id:
+                                self.positions[user] = last_id
+                            if event == "changes":
+                                self.heard(user, {change["id"] for change in json.loads(data)["changes"]})
+                            event, data, last_id = None, "", None
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
+                pass
+            if not stop.is_set():
+                choice = (choice + 1) % len(bases)  # its replica went: the next one
+                await asyncio.sleep(0.2)
+
+
+async def load(bases: list[str], tasks: dict[str, list[str]], seconds: float, streams: Streams | None, on_half=None):
+    """Requests from CONNECTIONS clients for `seconds`; each user writes on the replica after its stream's."""
+    users = sorted(tasks)
+    headers_of = {user: {"Authorization": f"Bearer {token(user, lifetime=24 * 3600)}"} for user in users}
+    latencies, failures, counts = [], 0, {"list": 0, "create": 0, "update": 0, "complete": 0, "delete": 0}
+    deadline = time.monotonic() + seconds
+    half = time.monotonic() + seconds / 2
+    rng = random.Random(7)
+
+    async def client(session: aiohttp.ClientSession, number: int) -> None:
+        nonlocal failures, on_half
+        mine = [index for index in range(len(users)) if index % CONNECTIONS == number]  # no user shared by clients
+        while time.monotonic() < deadline:
+            if on_half and time.monotonic() >= half:
+                on_half, act = None, on_half
+                act()
+            index = rng.choice(mine)
+            user, alive = users[index], [base for base in bases if base]
+            base = alive[(index + 1) % len(alive)]
+            headers = headers_of[user]
+            roll, own = rng.random(), tasks[user]
+            kind = "list" if roll < 0.70 else "create" if roll < 0.80 else "update" if roll < 0.875 else (
+                "complete" if roll < 0.95 else "delete")
+            if kind != "create" and kind != "list" and not own:
+                kind = "create"
+            path, method, body = f"{base}/api/{user}/tasks", "GET", None
+            if kind == "create":
+                method, body = "POST", {"title": "scale task"}
+            elif kind in ("update", "complete", "delete"):
+                task_id = rng.choice(own)
+                path += f"/{task_id}" + ("/complete" if kind == "complete" else "")
+                method = {"update": "PUT", "complete": "PATCH", "delete": "DELETE"}[kind]
+                body = {"title": "renamed"} if kind == "update" else {"completed": True} if kind == "complete" else None
+            started = time.monotonic()
+            try:
+                async with session.request(method, path, headers=headers, json=body, timeout=TIMEOUT) as answer:
+                    payload = await answer.read()
+                    ok = answer.status < 400
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError):
+                ok = False
+            latencies.append(time.monotonic() - started)
+            if not ok:
+                failures += 1
+                continue
+            counts[kind] += 1
+            if kind == "create":
+                task_id = json.loads(payload)["id"]
+                own.append(task_id)
+            elif kind == "delete":
+                own.remove(task_id)
+            if kind != "list" and streams is not None:
+                streams.wrote(user, task_id, started)
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(client(session, number) for number in range(CONNECTIONS)))
+    return latencies, failures, counts
+
+
+async def count_notifies(database_url: str, stop: asyncio.Event) -> int:
+    count = 0
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as listener:
+        await listener.execute("LISTEN task_changes")
+        while not stop.is_set():
+            async for _ in listener.notifies(timeout=0.2):
+                count += 1
+    return count
+
+
+async def one_run(database_url: str, bases: list[str], servers, tasks, seconds: float, with_streams: bool, kill=None):
+    streams, stop = (Streams() if with_streams else None), asyncio.Event()
+    followers = []
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    if streams is not None:
+        for index, user in enumerate(sorted(tasks)):
+            ring = bases[index % len(bases) :] + bases[: index % len(bases)]
+            followers.append(asyncio.create_task(streams.follow(session, ring, user, stop)))
+        await asyncio.sleep(3)  # every stream open
+    notifies = asyncio.create_task(count_notifies(database_url, stop))
+    await asyncio.sleep(11)  # every backend has reported its counts
+    before, cpu_before, started = database_counters(database_url), sum(s.cpu_seconds() for s in servers), time.monotonic()
+    latencies, failures, counts = await load(bases, tasks, seconds, streams, kill)
+    elapsed, cpu = time.monotonic() - started, sum(s.cpu_seconds() for s in servers) - cpu_before
+    await asyncio.sleep(DRAIN_SECONDS)
+    stop.set()
+    notified = await notifies
+    await asyncio.sleep(11)
+    after = database_counters(database_url)
+    for follower in followers:
+        follower.cancel()
+    await asyncio.gather(*followers, return_exceptions=True)
+    await session.close()
+    requests = len(latencies) - failures
+    writes = requests - counts["list"]
+    return {
+        "replicas": len(bases),
+        "streams": with_streams,
+        "seconds": round(elapsed, 1),
+        "requests_per_s": requests / elapsed,
+        "writes_per_s": writes / elapsed,
+        "cpu_ms": 1000 * cpu / max(requests, 1),
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
+        "failures": failures,
+        "event_p99_ms": 1000 * percentile(streams.latencies, 0.99) if streams and streams.latencies else None,
+        "events_missed": streams.missed() if streams else None,
+        "writes": writes,
+        "transactions_per_request": (after["transactions"] - before["transactions"]) / max(requests, 1),
+        "wal_bytes_per_request": (after["wal_bytes"] - before["wal_bytes"]) / max(requests, 1),
+        "notifies_per_s": notified / (elapsed + DRAIN_SECONDS),
+    }
+
+
+def live_tasks(database_url: str) -> dict[str, list[str]]:
+    with psycopg.connect(database_url, autocommit=True) as db:
+        tasks: dict[str, list[str]] = {}
+        for user_id, task_id in db.execute("SELECT user_id, id::text FROM tasks WHERE user_id LIKE 'scale%'"):
+            tasks.setdefault(user_id, []).append(task_id)
+        # Leases of the streams of an earlier run: gone, so that a run with no stream open announces nothing.
+        db.execute("DELETE FROM event_listeners")
+    return tasks
+
+
+def run(replicas: int, database_url: str, seconds: float, streams: bool, kill: bool = False) -> dict:
+    tasks = live_tasks(database_url)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(service(database_url, workers=1)) for _ in range(replicas)]
+        bases = [server.base for server in servers]
+
+        def kill_one() -> None:
+            os.kill(servers[-1].pid, signal.SIGKILL)
+            bases[-1] = ""  # clients stop sending there; its streams move on by themselves
+
+        result = asyncio.run(one_run(database_url, bases, servers, tasks, seconds, streams, kill_one if kill else None))
+        result["killed"] = kill
+        return result
+
+
+def pgbench_inserts(database_url: str, clients: int) -> float:
+    return run_pgbench(database_url, "create", min(clients, PGBENCH_MAX_CLIENTS), RESULTS / "raw")
+
+
+def markdown(rows: list[dict], ceiling: float) -> str:
+    lines = [
+        f"{USERS} users, {CONNECTIONS} connections, 70 % lists, 10 % creates, 15 % updates and completions, 5 % "
+        f"deletes; each replica one worker; every writer's stream on another replica. pgbench, the service's INSERT "
+        f"with {min(CONNECTIONS, PGBENCH_MAX_CLIENTS)} clients: {ceiling:,.0f}/s.",
+        "",
+        "| Replicas | Streams | Requests/s | Writes/s | CPU ms/request | p50 / p99 ms | Event p99 ms | Missed | "
+        "Transactions/request | WAL bytes/request | NOTIFY/s | Failures |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        streams = "open" + (", one killed" if row["killed"] else "") if row["streams"] else "none"
+        event = f"{row['event_p99_ms']:.0f}" if row["event_p99_ms"] is not None else ""
+        missed = "" if row["events_missed"] is None else f"{row['events_missed']} of {row['writes']}"
+        lines.append(
+            f"| {row['replicas']} | {streams} | {row['requests_per_s']:,.0f} | {row['writes_per_s']:,.0f} | "
+            f"{row['cpu_ms']:.2f} | {row['p50_ms']:.0f} / {row['p99_ms']:.0f} | {event} | {missed} | "
+            f"{row['transactions_per_request']:.2f} | {row['wal_bytes_per_request']:,.0f} | "
+            f"{row['notifies_per_s']:.1f} | {row['failures']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (writes, events) = plt.subplots(1, 2, figsize=(10, 4))
+    for streams, label in ((True, "every writer's stream open"), (False, "no stream open")):
+        chosen = [row for row in rows if row["streams"] == streams and not row["killed"]]
+        writes.plot([row["replicas"] for row in chosen], [row["writes_per_s"] for row in chosen], marker="o", label=label)
+    writes.set_xlabel("replicas (one worker each)")
+    writes.set_ylabel("writes/s")
+    writes.legend()
+    chosen = [row for row in rows if row["streams"] and not row["killed"]]
+    events.bar([str(row["replicas"]) for row in chosen], [row["event_p99_ms"] for row in chosen])
+    events.set_xlabel("replicas")
+    events.set_ylabel("event latency p99, ms")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main() -> None:
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "raw").mkdir(exist_ok=True)
+    database_url = fresh_database()
+    seed(database_url)
+    rows = []
+    for replicas in REPLICAS:
+        for streams in (False, True):
+            rows.append(run(replicas, database_url, SECONDS, streams))
+            print(json.dumps(rows[-1]), flush=True)
+    if KILL_SECONDS > 0:
+        rows.append(run(2, database_url, KILL_SECONDS, True, kill=True))
+        print(json.dumps(rows[-1]), flush=True)
+    ceiling = pgbench_inserts(database_url, CONNECTIONS)
+    table = markdown(rows, ceiling)
+    print(table)
+    (RESULTS / "scale.json").write_text(json.dumps({"rows": rows, "pgbench_inserts_per_s": ceiling}, indent=2))
+    (RESULTS / "scale.md").write_text(table)
+    plot(rows, RESULTS / "scale.png")
+
+
+if __name__ == "__main__":
+    main()
