@@ -51,12 +51,16 @@ async def _first_events(
     codec: CursorCodec, user_id: str, last_event_id: str | None
 ) -> tuple[list[ServerSentEvent], int]:
     """What the stream starts with, and the position it has reported up to: for a client coming back with
-    Last-Event-ID, what it missed (or `resync`); then `ready`, whose id is where this stream starts."""
-    events = []
+    Last-Event-ID, what it missed (or `resync`); then `ready`, whose id is where this stream starts.
+
+    Where the user stands is read first, once every write that has taken a number has ended, and what was missed
+    after: so every change up to the starting position is among what was missed (a write that takes its number
+    after that read is delivered live), never passed over."""
+    events, now = [], await settled_head(user_id)
     if last_event_id is not None:
         try:
             since = position(codec, user_id, last_event_id, parameter="Last-Event-ID")
-            missed, _, more = await changes_since(user_id, since, CATCH_UP_LIMIT, KINDS)
+            missed, read_up_to, more = await changes_since(user_id, since, CATCH_UP_LIMIT, KINDS)
         except Problem as problem:
             if problem.status != 410:
                 raise
@@ -67,7 +71,8 @@ async def _first_events(
                 events.append(_changes_event(codec, user_id, missed_changes))
             if more:
                 events.append(_resync_event("too-far-behind"))
-    now = await settled_head(user_id)
+            else:  # it read up to its own snapshot's head: committed since the first read, and told
+                now = max(now, read_up_to)
     events.append(ServerSentEvent("{}", event="ready", id=token(codec, user_id, now)))
     return events, now
 

@@ -2,6 +2,7 @@
 
 import json
 import signal
+import threading
 import time
 import uuid
 
@@ -274,3 +275,38 @@ def test_a_change_whose_announcement_never_comes_arrives_within_a_look(server, a
         event = stream.next(timeout=3)
         assert event["data"] == {"changes": [{"kind": "task", "id": task["id"], "op": "upsert"}]}
         assert time.monotonic() - started < LOOK_SECONDS + 1
+
+
+def test_a_change_committing_while_a_client_reconnects_reaches_it(server, alice, db, direct_database_url):
+    """A client reconnecting with Last-Event-ID hears of every change after it. Here a write takes its change number
+    just after the stream read what the client missed, and commits a moment later: the stream's starting position
+    must not pass over it. (The reading is held up by a lock on a table it reads, so that the write comes between.)"""
+    with _open(server, alice) as stream:
+        task = alice.create("seen")
+        last_id = stream.next(timeout=1)["id"]
+    url = sqlalchemy_url(direct_database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    opened: list[EventStream] = []
+    with psycopg.connect(url) as locker, psycopg.connect(url) as writer:
+        locker.execute("LOCK TABLE destroyed_tasks IN ACCESS EXCLUSIVE MODE")
+        opener = threading.Thread(
+            target=lambda: opened.append(EventStream(server.url + "/api", alice.id, alice.token, last_event_id=last_id))
+        )
+        opener.start()
+        waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'destroyed_tasks'::regclass AND NOT granted"
+        deadline = time.monotonic() + 5
+        while db.execute(waiting).fetchone()[0] == 0:
+            assert time.monotonic() < deadline, "the stream never read what was missed"
+            time.sleep(0.02)
+        writer.execute("UPDATE tasks SET title = 'in flight' WHERE id = %s", (task["id"],))
+        locker.commit()  # what was missed is read now, without the write in flight
+        time.sleep(0.3)
+        writer.commit()
+        opener.join(timeout=5)
+    with opened[0] as again:
+        heard, deadline = [], time.monotonic() + LOOK_SECONDS + 1.5
+        while time.monotonic() < deadline and not any(task["id"] in str(event["data"]) for event in heard):
+            try:
+                heard.append(again.next(timeout=0.2))
+            except AssertionError:
+                pass
+        assert any(event["event"] == "changes" and task["id"] in str(event["data"]) for event in heard), heard
