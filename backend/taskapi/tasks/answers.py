@@ -15,8 +15,9 @@ from taskapi.tasks.reminders_set import remind_after_commit
 JSON = "application/json"
 
 
-def task_response(row, status: int = 200, headers: dict | None = None) -> Response:
-    if row["remind_at"] is not None and row["reminded_at"] is None and not row["completed"]:
+def task_response(row, status: int = 200, headers: dict | None = None, replayed: bool = False) -> Response:
+    """`replayed`: an answer remembered for an Idempotency-Key (JSON, its reminder told when it was first made)."""
+    if not replayed and row["remind_at"] is not None and row["reminded_at"] is None and not row["completed"]:
         # A pending reminder this worker's clock may not know of yet (taskapi/sync/reminders.py).
         remind_after_commit(row["remind_at"])
     headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}

@@ -23,8 +23,8 @@ _REMEMBERED = ("version", "subtasks_open", "subtasks_total")
 _ADDED_SINCE = {"parent_id": None, "subtasks_open": 0, "subtasks_total": 0, "reminded_at": None}
 
 
-def _created(user_id: str, row) -> Response:
-    return task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"})
+def _created(user_id: str, row, replayed: bool = False) -> Response:
+    return task_response(row, 201, {"Location": f"/api/{user_id}/tasks/{row['id']}"}, replayed)
 
 
 async def _change(
@@ -101,7 +101,7 @@ async def _create(user_id: str, key: str | None, body: dict, insert, params: dic
         if key is not None:
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash(body))
             if replay is not None:
-                return _created(user_id, {**_ADDED_SINCE, **replay})
+                return _created(user_id, {**_ADDED_SINCE, **replay}, replayed=True)
         if several:
             await execute(session, store.LOCK_USER, {"owner_id": user_id})
         if params["parent_id"] is not None:

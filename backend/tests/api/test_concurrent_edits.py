@@ -1,7 +1,9 @@
 """Safe concurrent edits (ETag, If-Match, If-None-Match) and safe retries (Idempotency-Key), really concurrent."""
 
 import asyncio
+import logging
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -208,3 +210,20 @@ def test_one_users_concurrent_creates_each_take_a_place_at_the_first_try(alice, 
     assert _taken_places(log) == before, "creates failed on a place another had taken, and ran again"
     listed = alice.client.get(f"/{alice.id}/tasks", params={"sort": "position", "limit": 100}).json()["items"]
     assert len({task["position"] for task in listed}) == 40
+
+
+def test_a_retry_of_a_create_with_a_pending_reminder_answers_without_a_server_error(alice):
+    """The remembered answer holds the reminder as text: the retry tells nobody's clock of it (the create did)."""
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = errors.append
+    logging.getLogger("uvicorn.error").addHandler(handler)
+    try:
+        key, remind_at = str(uuid.uuid4()), (datetime.now(UTC) + timedelta(days=2)).isoformat()
+        first = _post(alice, {"title": "call mum", "remind_at": remind_at}, key)
+        retry = _post(alice, {"title": "call mum", "remind_at": remind_at}, key)
+        assert first.status_code == retry.status_code == 201 and retry.json() == first.json()
+        assert alice.client.get(f"/{alice.id}/tasks/{first.json()['id']}").status_code == 200
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert not errors, [record.getMessage() for record in errors]
