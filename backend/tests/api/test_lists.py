@@ -225,3 +225,14 @@ def test_a_repeated_idempotency_key_creates_one_list(alice, db):
     # The same key on a task create is another request, never a replay of the list.
     assert alice.client.post(f"/{alice.id}/tasks", json={"name": "Work"}, headers=key).status_code == 400
     assert alice.client.post(f"/{alice.id}/tasks", json={"title": "Work"}, headers=key).status_code == 422
+
+
+def test_a_retried_create_of_a_list_deleted_since_is_a_documented_404(alice):
+    key = {"Idempotency-Key": "make-errands-once"}
+    made = alice.client.post(f"/{alice.id}/lists", json={"name": "Errands"}, headers=key).json()
+    assert alice.client.delete(f"/{alice.id}/lists/{made['id']}").status_code == 204
+    again = alice.client.post(f"/{alice.id}/lists", json={"name": "Errands"}, headers=key)
+    assert again.status_code == 404 and again.headers["content-type"] == "application/problem+json"
+    assert f"POST /{alice.id}/lists/{made['id']}/restore" in again.json()["detail"]
+    contract = alice.client.get("/openapi.json").json()
+    assert "404" in contract["paths"]["/{user_id}/lists"]["post"]["responses"]

@@ -252,7 +252,9 @@ export interface paths {
          * Create a list
          * @description A new list, last in the user's order. Names are trimmed and unique per user, ignoring case: a
          *     second "work" is a `409` (`list-name-taken`); so is a list beyond `MAX_LISTS_PER_USER`
-         *     (`list-quota-exceeded`). `Idempotency-Key` works as for creating a task.
+         *     (`list-quota-exceeded`). `Idempotency-Key` works as for creating a task, except that a retry
+         *     answers the list as it is now: a `404` if it has been deleted since (its `detail` says how to
+         *     restore it from the trash).
          */
         post: operations["createList"];
         delete?: never;
@@ -1331,6 +1333,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Retried with the `Idempotency-Key` of a list that has been deleted since it was created. */
+        ListDeletedSince: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "List 5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a is in your trash: restore it (POST /u_1/lists/5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a/restore) to use it."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description No task has this id. */
         NotFound: {
             headers: {
@@ -2216,6 +2235,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["ListDeletedSince"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["ListConflict"];
             413: components["responses"]["PayloadTooLarge"];
