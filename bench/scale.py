@@ -4,15 +4,17 @@ SCALE_USERS users (200) each hold an event stream open on one replica (a single-
 their requests to the next one, as a person's phone follows what their laptop does: 70 % lists, 10 % creates, 15 %
 updates and completions, 5 % deletes, from SCALE_CONNECTIONS (64) connections, for SCALE_SECONDS (20) per run, at
 1, 2 and 4 replicas. Per run: requests/s and the service's CPU per request, p50/p99 latency, the p99 of event
-latency (a write's answer to the event on the other replica), Postgres' transactions and WAL bytes per request
-(pg_stat_database, pg_stat_wal), NOTIFYs per second (counted by a listener of the bench's own), and every write
-that never reached its stream. Beside each: the same writes with no stream open, and pgbench running the
-service's INSERT with as many clients.
+latency (a write's answer to the event on the other replica), Postgres' transactions per request, and of them
+those that wrote (transaction ids taken), WAL bytes per request (pg_stat_database, pg_stat_wal), NOTIFYs per
+second (counted by a listener of the bench's own), and every write that never reached its stream. Beside each:
+the same writes with no stream open; then lists only at 2 replicas (what reading costs Postgres in writes: the
+rate limiter's), and pgbench running the service's INSERT with as many clients.
 
 Then one run of SCALE_KILL_SECONDS (300) at 2 replicas in which one replica is killed (SIGKILL) halfway: its
 streams reconnect to the other with Last-Event-ID, and every write answered 2xx must still reach its stream.
 
-BENCH_BACKEND benches another checkout (for base and HEAD in one run). Writes bench/results/scale.{md,json,png}.
+Every run starts on a fresh database seeded alike. BENCH_BACKEND benches another checkout (for base and HEAD in one
+run). Writes bench/results/scale.{md,json,png}.
 """
 
 import asyncio
@@ -22,7 +24,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
@@ -38,6 +39,8 @@ SECONDS = float(os.environ.get("SCALE_SECONDS", "20"))
 KILL_SECONDS = float(os.environ.get("SCALE_KILL_SECONDS", "300"))
 REPLICAS = [int(n) for n in os.environ.get("SCALE_REPLICAS", "1,2,4").split(",")]
 TASKS_PER_USER = 20
+# Each kind of request, and where its share of the mix ends.
+MIX = (("list", 0.70), ("create", 0.80), ("update", 0.875), ("complete", 0.95), ("delete", 1.0))
 # Seconds a write's event may take to arrive after the run before it counts as missed.
 DRAIN_SECONDS = 5
 # Requests that wait longer than this are failures.
@@ -55,13 +58,15 @@ def seed(database_url: str) -> None:
 
 
 def database_counters(database_url: str) -> dict:
-    """Transactions and WAL bytes so far (after every backend has reported: idle ones report within 10 s)."""
+    """Transactions, write transactions and WAL bytes so far (after every backend has reported: idle ones report
+    within 10 s). A transaction takes a transaction id only when it writes, so the next id counts the writes."""
     with psycopg.connect(database_url, autocommit=True) as db:
         xacts = db.execute(
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()[0]
+        writes = db.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").fetchone()[0]
         wal = db.execute("SELECT wal_bytes FROM pg_stat_wal").fetchone()[0]
-    return {"transactions": int(xacts), "wal_bytes": int(wal)}
+    return {"transactions": int(xacts), "write_transactions": int(writes), "wal_bytes": int(wal)}
 
 
 class Streams:
@@ -104,7 +109,9 @@ class Streams:
                 headers["Last-Event-ID"] = self.positions[user]
             try:
                 endless = aiohttp.ClientTimeout(total=None, sock_read=None)
-                async with session.get(f"{bases[choice]}/api/{user}/events", headers=headers, timeout=endless) as answer:
+                async with session.get(
+                    f"{bases[choice]}/api/{user}/events", headers=headers, timeout=endless
+                ) as answer:
                     event, data, last_id = None, "", None
                     async for raw in answer.content:
                         line = raw.decode().rstrip("\r\n")
@@ -127,7 +134,14 @@ class Streams:
                 await asyncio.sleep(0.2)
 
 
-async def load(bases: list[str], tasks: dict[str, list[str]], seconds: float, streams: Streams | None, on_half=None):
+async def load(
+    bases: list[str],
+    tasks: dict[str, list[str]],
+    seconds: float,
+    streams: Streams | None,
+    lists_only: bool,
+    on_half=None,
+):
     """Requests from CONNECTIONS clients for `seconds`; each user writes on the replica after its stream's."""
     users = sorted(tasks)
     headers_of = {user: {"Authorization": f"Bearer {token(user, lifetime=24 * 3600)}"} for user in users}
@@ -148,8 +162,7 @@ async def load(bases: list[str], tasks: dict[str, list[str]], seconds: float, st
             base = alive[(index + 1) % len(alive)]
             headers = headers_of[user]
             roll, own = rng.random(), tasks[user]
-            kind = "list" if roll < 0.70 else "create" if roll < 0.80 else "update" if roll < 0.875 else (
-                "complete" if roll < 0.95 else "delete")
+            kind = "list" if lists_only else next(kind for kind, upto in MIX if roll < upto)
             if kind != "create" and kind != "list" and not own:
                 kind = "create"
             path, method, body = f"{base}/api/{user}/tasks", "GET", None
@@ -196,7 +209,9 @@ async def count_notifies(database_url: str, stop: asyncio.Event) -> int:
     return count
 
 
-async def one_run(database_url: str, bases: list[str], servers, tasks, seconds: float, with_streams: bool, kill=None):
+async def one_run(
+    database_url: str, bases: list[str], servers, tasks, seconds: float, with_streams: bool, lists_only: bool, kill=None
+):
     streams, stop = (Streams() if with_streams else None), asyncio.Event()
     followers = []
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
@@ -207,8 +222,9 @@ async def one_run(database_url: str, bases: list[str], servers, tasks, seconds: 
         await asyncio.sleep(3)  # every stream open
     notifies = asyncio.create_task(count_notifies(database_url, stop))
     await asyncio.sleep(11)  # every backend has reported its counts
-    before, cpu_before, started = database_counters(database_url), sum(s.cpu_seconds() for s in servers), time.monotonic()
-    latencies, failures, counts = await load(bases, tasks, seconds, streams, kill)
+    before, cpu_before = database_counters(database_url), sum(server.cpu_seconds() for server in servers)
+    started = time.monotonic()
+    latencies, failures, counts = await load(bases, tasks, seconds, streams, lists_only, kill)
     elapsed, cpu = time.monotonic() - started, sum(s.cpu_seconds() for s in servers) - cpu_before
     await asyncio.sleep(DRAIN_SECONDS)
     stop.set()
@@ -224,6 +240,7 @@ async def one_run(database_url: str, bases: list[str], servers, tasks, seconds: 
     return {
         "replicas": len(bases),
         "streams": with_streams,
+        "lists_only": lists_only,
         "seconds": round(elapsed, 1),
         "requests_per_s": requests / elapsed,
         "writes_per_s": writes / elapsed,
@@ -235,6 +252,9 @@ async def one_run(database_url: str, bases: list[str], servers, tasks, seconds: 
         "events_missed": streams.missed() if streams else None,
         "writes": writes,
         "transactions_per_request": (after["transactions"] - before["transactions"]) / max(requests, 1),
+        "write_transactions_per_request": (
+            (after["write_transactions"] - before["write_transactions"]) / max(requests, 1)
+        ),
         "wal_bytes_per_request": (after["wal_bytes"] - before["wal_bytes"]) / max(requests, 1),
         "notifies_per_s": notified / (elapsed + DRAIN_SECONDS),
     }
@@ -245,12 +265,13 @@ def live_tasks(database_url: str) -> dict[str, list[str]]:
         tasks: dict[str, list[str]] = {}
         for user_id, task_id in db.execute("SELECT user_id, id::text FROM tasks WHERE user_id LIKE 'scale%'"):
             tasks.setdefault(user_id, []).append(task_id)
-        # Leases of the streams of an earlier run: gone, so that a run with no stream open announces nothing.
-        db.execute("DELETE FROM event_listeners")
     return tasks
 
 
-def run(replicas: int, database_url: str, seconds: float, streams: bool, kill: bool = False) -> dict:
+def run(replicas: int, seconds: float, streams: bool, kill: bool = False, lists_only: bool = False) -> dict:
+    """One run, on a fresh database seeded alike: a run's creates must not lengthen the next run's lists."""
+    database_url = fresh_database()
+    seed(database_url)
     tasks = live_tasks(database_url)
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(service(database_url, workers=1)) for _ in range(replicas)]
@@ -260,7 +281,9 @@ def run(replicas: int, database_url: str, seconds: float, streams: bool, kill: b
             os.kill(servers[-1].pid, signal.SIGKILL)
             bases[-1] = ""  # clients stop sending there; its streams move on by themselves
 
-        result = asyncio.run(one_run(database_url, bases, servers, tasks, seconds, streams, kill_one if kill else None))
+        result = asyncio.run(
+            one_run(database_url, bases, servers, tasks, seconds, streams, lists_only, kill_one if kill else None)
+        )
         result["killed"] = kill
         return result
 
@@ -276,17 +299,20 @@ def markdown(rows: list[dict], ceiling: float) -> str:
         f"with {min(CONNECTIONS, PGBENCH_MAX_CLIENTS)} clients: {ceiling:,.0f}/s.",
         "",
         "| Replicas | Streams | Requests/s | Writes/s | CPU ms/request | p50 / p99 ms | Event p99 ms | Missed | "
-        "Transactions/request | WAL bytes/request | NOTIFY/s | Failures |",
+        "Transactions/request (writing) | WAL bytes/request | NOTIFY/s | Failures |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         streams = "open" + (", one killed" if row["killed"] else "") if row["streams"] else "none"
+        if row["lists_only"]:
+            streams += ", lists only"
         event = f"{row['event_p99_ms']:.0f}" if row["event_p99_ms"] is not None else ""
         missed = "" if row["events_missed"] is None else f"{row['events_missed']} of {row['writes']}"
         lines.append(
             f"| {row['replicas']} | {streams} | {row['requests_per_s']:,.0f} | {row['writes_per_s']:,.0f} | "
             f"{row['cpu_ms']:.2f} | {row['p50_ms']:.0f} / {row['p99_ms']:.0f} | {event} | {missed} | "
-            f"{row['transactions_per_request']:.2f} | {row['wal_bytes_per_request']:,.0f} | "
+            f"{row['transactions_per_request']:.2f} ({row['write_transactions_per_request']:.3f}) | "
+            f"{row['wal_bytes_per_request']:,.0f} | "
             f"{row['notifies_per_s']:.1f} | {row['failures']} |"
         )
     return "\n".join(lines) + "\n"
@@ -300,12 +326,14 @@ def plot(rows: list[dict], path: Path) -> None:
 
     figure, (writes, events) = plt.subplots(1, 2, figsize=(10, 4))
     for streams, label in ((True, "every writer's stream open"), (False, "no stream open")):
-        chosen = [row for row in rows if row["streams"] == streams and not row["killed"]]
-        writes.plot([row["replicas"] for row in chosen], [row["writes_per_s"] for row in chosen], marker="o", label=label)
+        chosen = [row for row in rows if row["streams"] == streams and not row["killed"] and not row["lists_only"]]
+        writes.plot(
+            [row["replicas"] for row in chosen], [row["writes_per_s"] for row in chosen], marker="o", label=label
+        )
     writes.set_xlabel("replicas (one worker each)")
     writes.set_ylabel("writes/s")
     writes.legend()
-    chosen = [row for row in rows if row["streams"] and not row["killed"]]
+    chosen = [row for row in rows if row["streams"] and not row["killed"] and not row["lists_only"]]
     events.bar([str(row["replicas"]) for row in chosen], [row["event_p99_ms"] for row in chosen])
     events.set_xlabel("replicas")
     events.set_ylabel("event latency p99, ms")
@@ -316,16 +344,18 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "raw").mkdir(exist_ok=True)
-    database_url = fresh_database()
-    seed(database_url)
     rows = []
     for replicas in REPLICAS:
         for streams in (False, True):
-            rows.append(run(replicas, database_url, SECONDS, streams))
+            rows.append(run(replicas, SECONDS, streams))
             print(json.dumps(rows[-1]), flush=True)
+    rows.append(run(2, SECONDS, False, lists_only=True))
+    print(json.dumps(rows[-1]), flush=True)
     if KILL_SECONDS > 0:
-        rows.append(run(2, database_url, KILL_SECONDS, True, kill=True))
+        rows.append(run(2, KILL_SECONDS, True, kill=True))
         print(json.dumps(rows[-1]), flush=True)
+    database_url = fresh_database()
+    seed(database_url)
     ceiling = pgbench_inserts(database_url, CONNECTIONS)
     table = markdown(rows, ceiling)
     print(table)

@@ -45,8 +45,8 @@ FOREIGN_NOTIFICATIONS = Counter(
 
 
 class EventListener(SQLModel, table=True):
-    """A user some worker holds a live-event stream for, until `until` unless renewed (taskapi/sync/hub.py): the
-    change trigger announces that user's changes only (migration 0010)."""
+    """A user some worker holds a live-event stream for, until `until` unless renewed: announcers name that user's
+    writes only (taskapi/sync/announcer.py)."""
 
     __tablename__ = "event_listeners"
 
