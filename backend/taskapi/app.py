@@ -1,27 +1,26 @@
 """create_app(): the contract wired to its handlers, errors and middleware."""
 
 import gc
-import re
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-import yaml
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
 from connexion.middleware import MiddlewarePosition
-from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth.tokens import TokenVerifier
+from taskapi.contract import SnakeCaseResolver, allowed_methods, operations, spec
 from taskapi.db.session import Database, DatabaseUnavailable
+from taskapi.errors import DomainError
 from taskapi.http.connexion_once import BearerOnce, decorate_once, middlewares
 from taskapi.http.limiter import Limiter, policies
 from taskapi.http.metrics import MetricsEndpoint
 from taskapi.http.observability import Observability
 from taskapi.http.problems import (
     handle_database_unavailable,
+    handle_domain_error,
     handle_problem,
     handle_unexpected,
     make_http_exception_handler,
@@ -37,49 +36,10 @@ from taskapi.sync.purge import Sweeper
 from taskapi.sync.reminders import ReminderClock
 from taskapi.tasks.cursors import CursorCodec
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "openapi.yaml"
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-
-class SnakeCaseResolver(Resolver):
-    """operationId `createTask` under x-openapi-router-controller `taskapi.tasks.handlers`
-    → taskapi.tasks.handlers.create_task."""
-
-    @staticmethod
-    def handler_name(controller: str, operation_id: str) -> str:
-        return f"{controller}.{re.sub(r'(?<!^)(?=[A-Z])', '_', operation_id).lower()}"
-
-    def resolve_operation_id(self, operation) -> str:
-        return self.handler_name(operation.router_controller, operation.operation_id)
-
-
-def _operations(spec: dict):
-    for item in spec["paths"].values():
-        for method, operation in item.items():
-            if method in HTTP_METHODS:
-                yield operation
-
-
-def _allowed_methods(spec: dict):
-    """The methods each path of the contract accepts, for 405's Allow header."""
-    base = spec["servers"][0]["url"].rstrip("/")
-    routes = [
-        (
-            re.compile("^" + base + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "/?$"),
-            sorted(method.upper() for method in item if method in HTTP_METHODS),
-        )
-        for path, item in spec["paths"].items()
-    ]
-
-    def allowed(path: str) -> list[str]:
-        return next((methods for pattern, methods in routes if pattern.match(path)), [])
-
-    return allowed
-
 
 def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or load_settings()
-    spec = yaml.safe_load(SPEC_PATH.read_text())
+    contract = spec()
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -129,7 +89,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app = AsyncApp(__name__, lifespan=lifespan, middlewares=middlewares())
     decorate_once(app)
     app.add_api(
-        spec,
+        contract,
         security_map={"bearer": BearerOnce},
         resolver=SnakeCaseResolver(),
         pythonic_params=True,
@@ -175,12 +135,13 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     )
     operation_ids = {
         SnakeCaseResolver.handler_name(op["x-openapi-router-controller"], op["operationId"]): op["operationId"]
-        for op in _operations(spec)
+        for op in operations(contract)
     }
     app.add_middleware(Observability, position=MiddlewarePosition.BEFORE_EXCEPTION, operation_ids=operation_ids)
     app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.metrics_token)
     app.add_error_handler(ProblemException, handle_problem)
+    app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(DatabaseUnavailable, handle_database_unavailable)
-    app.add_error_handler(HTTPException, make_http_exception_handler(_allowed_methods(spec)))
+    app.add_error_handler(HTTPException, make_http_exception_handler(allowed_methods(contract)))
     app.add_error_handler(Exception, handle_unexpected)
     return app

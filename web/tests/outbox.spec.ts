@@ -1,5 +1,6 @@
-/** The outbox keeps every change until the API applied it or refused that change itself, sends from one tab at a
- * time however many are open, and leaves nothing of a person in the browser after they sign out. */
+/** Offline, changes wait in the outbox and go out in batches. The outbox keeps every change until the API applied
+ * it or refused that change itself, sends from one tab at a time however many are open, and leaves nothing of a
+ * person in the browser after they sign out. */
 import { expect, test } from "@playwright/test";
 
 import { addTask, anotherDevice, newPerson, signIn, signUp, task } from "./helpers";
@@ -72,4 +73,39 @@ test("signing out leaves no change waiting in the browser for the next person", 
   await signIn(page, ada);
   await expect(task(page, "Online first")).toBeVisible();
   await expect(task(page, "Private offline note")).toHaveCount(0);
+});
+
+test("offline: adds, ticks and deletes wait, shown as done, kept over a reload, and go out in batches when the API is back", async ({ page, browser }) => {
+  const person = newPerson("Ada");
+  await signUp(page, person);
+  await addTask(page, "Water the plants");
+  await addTask(page, "Old note");
+  const batches: number[] = [];
+  page.on("response", (response) => {
+    if (response.url().endsWith("/batch")) batches.push(response.status());
+  });
+  await page.route("http://127.0.0.1:8100/**", (route) => route.abort("connectionrefused"));
+  await page.getByRole("checkbox", { name: "Complete Water the plants" }).check();
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toBeVisible();
+  await page.getByRole("textbox", { name: "New task" }).fill("Written offline");
+  await page.getByRole("button", { name: "Add task" }).click();
+  await page.getByRole("button", { name: "Delete Old note" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "3 changes wait to be sent" })).toBeVisible();
+  await expect(task(page, "Written offline")).toContainText("Waiting to be sent");
+  await expect(task(page, "Old note")).toHaveCount(0);
+  await expect(page.getByRole("checkbox", { name: "Complete Water the plants" })).toBeChecked();
+  await page.reload(); // what waits is kept in the browser
+  await expect(page.getByRole("status").filter({ hasText: "3 changes wait to be sent" })).toBeVisible({ timeout: 10_000 });
+
+  await page.unroute("http://127.0.0.1:8100/**");
+  await expect(page.getByRole("checkbox", { name: "Complete Written offline" })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole("status").filter({ hasText: "wait to be sent" })).toHaveCount(0);
+  await expect(page.getByRole("alert").filter({ hasText: "cannot be reached" })).toHaveCount(0);
+  // The tick went out first, on its own, and was retried with its Idempotency-Key; what followed, as one more.
+  expect(batches).toEqual([200, 200]);
+  const { context, page: phone } = await anotherDevice(browser, person);
+  await expect(task(phone, "Written offline")).toBeVisible();
+  await expect(phone.getByRole("checkbox", { name: "Complete Water the plants" })).toBeChecked();
+  await expect(task(phone, "Old note")).toHaveCount(0);
+  await context.close();
 });

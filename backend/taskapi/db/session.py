@@ -12,12 +12,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from contextlib import contextmanager
-from contextvars import ContextVar
+from datetime import UTC, datetime
 
 import psycopg
 import sqlalchemy as sa
-from connexion import request
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from taskapi.db.pool import ConnectionPool, PoolTimeout, usable
@@ -161,27 +159,22 @@ class Database:
 
 class Work:
     """A unit of work: one pooled connection, for one statement in autocommit or for a transaction's statements
-    (taskapi/db/statements.py runs them)."""
+    (taskapi/db/statements.py runs them); and what its writes leave for once they are committed: the pending
+    reminders they set, for the worker's reminder clock (taskapi/sync/after_request.py)."""
 
-    __slots__ = ("connection",)
+    __slots__ = ("connection", "reminders")
 
-    def __init__(self, connection: psycopg.AsyncConnection) -> None:
+    def __init__(self, connection: psycopg.AsyncConnection, reminders: list[datetime]) -> None:
         self.connection = connection
+        self.reminders = reminders
 
+    def remind(self, remind_at: datetime) -> None:
+        """A pending reminder this unit's writes set (or made pending again)."""
+        self.reminders.append(remind_at)
 
-# The transaction of a batch (taskapi/batch), in which every operation's statements run.
-_ENCLOSING: ContextVar[Work | None] = ContextVar("enclosing_transaction", default=None)
-
-
-@contextmanager
-def enclosed_in(work: Work):
-    """Within this block, `transaction()` and `statement()` run in `work`'s transaction: the operations of a batch
-    commit together, or not at all."""
-    token = _ENCLOSING.set(work)
-    try:
-        yield
-    finally:
-        _ENCLOSING.reset(token)
+    def remind_many(self) -> None:
+        """Many reminders made pending at once (a list restored with its tasks): the clock reads the earliest anew."""
+        self.reminders.append(datetime.min.replace(tzinfo=UTC))
 
 
 def _unavailable(error: BaseException) -> DatabaseUnavailable | None:
@@ -201,15 +194,17 @@ def _unavailable(error: BaseException) -> DatabaseUnavailable | None:
 
 class _UnitOfWork:
     """`async with`: a pooled connection as a Work, in a transaction if asked (committed if the block succeeds,
-    rolled back if it raises), given back in the end; the database's failures as DatabaseUnavailable. Inside a
-    batch (`enclosed_in`), the batch's own."""
+    rolled back if it raises), given back in the end; the database's failures as DatabaseUnavailable."""
 
-    __slots__ = ("_database", "_in_transaction", "_live", "_taken", "_transaction")
+    __slots__ = ("_database", "_in_transaction", "_live", "_reminders", "_taken", "_transaction")
 
-    def __init__(self, database: Database | None, in_transaction: bool, live: bool = False) -> None:
+    def __init__(
+        self, database: Database, in_transaction: bool, live: bool = False, reminders: list | None = None
+    ) -> None:
         self._database = database
         self._in_transaction = in_transaction
         self._live = live
+        self._reminders = [] if reminders is None else reminders
         self._taken = None
         self._transaction = None
 
@@ -218,10 +213,7 @@ class _UnitOfWork:
         return self._database.live_pool if self._live else self._database.pool
 
     async def __aenter__(self) -> Work:
-        if (enclosing := _ENCLOSING.get()) is not None:
-            return enclosing
-        database = self._database = self._database or request.state.db
-        database.uses += 1
+        self._database.uses += 1
         try:
             self._taken = await self._pool.acquire()
             if self._in_transaction:
@@ -235,7 +227,7 @@ class _UnitOfWork:
             if mapped is not None:
                 raise mapped from None
             raise
-        return Work(self._taken[0])
+        return Work(self._taken[0], self._reminders)
 
     async def __aexit__(self, kind, error, traceback) -> bool:
         if self._taken is None:
@@ -256,13 +248,13 @@ class _UnitOfWork:
         return False
 
 
-def transaction(database: Database | None = None) -> _UnitOfWork:
+def transaction(database: Database, reminders: list | None = None) -> _UnitOfWork:
     """Several statements as one: commit if the block succeeds, roll back if anything raises."""
-    return _UnitOfWork(database, in_transaction=True)
+    return _UnitOfWork(database, in_transaction=True, reminders=reminders)
 
 
-def statement(database: Database | None = None, live: bool = False) -> _UnitOfWork:
+def statement(database: Database, live: bool = False, reminders: list | None = None) -> _UnitOfWork:
     """One statement, atomic by itself: sent in autocommit, without BEGIN and COMMIT round trips. Only for blocks
     whose writes are a single statement (reads that follow it, such as explaining a 404, are fine). `live`: on live
     events' own connection."""
-    return _UnitOfWork(database, in_transaction=False, live=live)
+    return _UnitOfWork(database, in_transaction=False, live=live, reminders=reminders)

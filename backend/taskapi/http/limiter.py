@@ -29,25 +29,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import sqlalchemy as sa
 from prometheus_client import Counter
-from sqlmodel import Field, SQLModel
 
 from taskapi.db.session import Database, statement
 from taskapi.db.statements import execute, fetch_all
 
 log = logging.getLogger(__name__)
-
-
-class RateLimit(SQLModel, table=True):
-    """A rate-limit key's theoretical arrival time, shared by every worker and replica (taskapi/http/limiter.py)."""
-
-    __tablename__ = "rate_limits"
-
-    key: str = Field(primary_key=True)
-    tat: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
 
 
 SYNC_SECONDS = 0.1

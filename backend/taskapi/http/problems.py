@@ -9,6 +9,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from taskapi.db.session import DatabaseUnavailable
+from taskapi.errors import DomainError, field_error
+from taskapi.errors import invalid as invalid_fields
 from taskapi.http.observability import request_id
 
 log = logging.getLogger(__name__)
@@ -84,15 +86,15 @@ class Problem(ProblemException):
         return Response(self._body(), status_code=self.status, media_type=PROBLEM_JSON, headers=self._headers())
 
 
+def problem_of(error: DomainError) -> Problem:
+    """A refusal of the rules (taskapi/errors.py) as the problem that answers it."""
+    return Problem(error.status, error.detail, kind=error.kind, extra=error.ext)
+
+
 def invalid(errors: list[dict], status: int = 400) -> Problem:
     """A problem naming each bad field (400 malformed, 422 well-formed but out of range); `detail` alone
     is enough to know what to fix."""
-    detail = "; ".join(f"{e['in']}{'.' + e['field'] if e['field'] else ''}: {e['message']}" for e in errors)
-    return Problem(status, detail, errors=errors)
-
-
-def field_error(location: str, field: str, message: str) -> dict:
-    return {"in": location, "field": field, "message": message}
+    return problem_of(invalid_fields(errors, status))
 
 
 def unauthorized(detail: str) -> Problem:
@@ -149,6 +151,10 @@ def make_http_exception_handler(allowed_methods):
         return Problem(status, str(exc.detail)).to_response()
 
     return handle_http_exception
+
+
+async def handle_domain_error(_request: ConnexionRequest, error: DomainError) -> ConnexionResponse:
+    return problem_of(error).to_response()
 
 
 async def handle_database_unavailable(_request: ConnexionRequest, exc: DatabaseUnavailable) -> ConnexionResponse:

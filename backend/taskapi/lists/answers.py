@@ -7,8 +7,9 @@ from starlette.responses import Response
 
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
-from taskapi.http.problems import Problem
-from taskapi.lists.models import LISTS, TRASHED_LISTS, public_list
+from taskapi.errors import Conflict, DomainError
+from taskapi.lists.models import public_list
+from taskapi.tables.lists import LISTS, TRASHED_LISTS
 from taskapi.tasks.answers import JSON, explain_absence
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import to_json
@@ -33,24 +34,22 @@ async def whose(session: Work, list_id: uuid.UUID):
     return await fetch_first(session, _WHOSE, {"list_id": list_id})
 
 
-async def list_absent(session: Work, user_id: str, list_id: uuid.UUID) -> Problem:
+async def list_absent(session: Work, user_id: str, list_id: uuid.UUID) -> DomainError:
     """Why the caller's list was not found or changed (taskapi/tasks/answers.py: explain_absence)."""
     found = await whose(session, list_id)
     return explain_absence(found, user_id, list_id, "list", f"/{user_id}/lists/{list_id}/restore")
 
 
-def list_quota_exceeded(quota: int) -> Problem:
-    return Problem(
-        409,
+def list_quota_exceeded(quota: int) -> Conflict:
+    return Conflict(
         f"You already have {quota} lists, the most an account may hold; delete one before creating another.",
         kind="list-quota-exceeded",
         extra={"limit": quota},
     )
 
 
-def name_taken(name: str) -> Problem:
-    return Problem(
-        409,
+def name_taken(name: str) -> Conflict:
+    return Conflict(
         f"You already have a list named {name!r} (names are compared ignoring case); choose another name.",
         kind="list-name-taken",
     )

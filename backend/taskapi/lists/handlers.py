@@ -11,17 +11,16 @@ from connexion import request
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
-from taskapi.db.session import statement, transaction
 from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
-from taskapi.http.problems import field_error, invalid
-from taskapi.lists import positions, store
+from taskapi.errors import field_error, invalid
+from taskapi.lists import store
 from taskapi.lists.answers import list_absent, list_quota_exceeded, list_response, whose
 from taskapi.lists.models import public_list
+from taskapi.ordering import positions
 from taskapi.tasks import idempotency
 from taskapi.tasks import store as task_store
 from taskapi.tasks.answers import not_yours, over_quota, private_json
 from taskapi.tasks.etags import if_match
-from taskapi.tasks.reminders_set import AT_ONCE, remind_after_commit
 
 
 def _normalised(body: dict) -> dict:
@@ -42,7 +41,7 @@ async def _lock(session, user_id: str) -> None:
 
 async def list_lists(user_id: str, user: str) -> Response:
     require_owner(user_id, user)
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         rows = await fetch_all(session, store.ALL, {"owner_id": user_id})
     return private_json({"items": [public_list(row) for row in rows]})
 
@@ -52,7 +51,7 @@ async def create_list(user_id: str, body: dict, user: str) -> Response:
     values = _normalised(body)
     quota = request.state.settings.max_lists_per_user
     key = request.headers.get("idempotency-key")
-    async with transaction() as session:
+    async with request.state.units.transaction() as session:
         if key is not None:
             # Keys are per user and shared with task creates: the operation is part of what must match.
             replay = await idempotency.claim(session, user_id, key, idempotency.request_hash({"createList": body}))
@@ -75,7 +74,7 @@ async def create_list(user_id: str, body: dict, user: str) -> Response:
 async def get_list(user_id: str, list_id: str, user: str) -> Response:
     require_owner(user_id, user)
     list_uuid = uuid.UUID(list_id)
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         row = await fetch_first(session, store.READ, {"owner_id": user_id, "list_id": list_uuid})
         if row is None:
             raise await list_absent(session, user_id, list_uuid)
@@ -87,7 +86,7 @@ async def update_list(user_id: str, list_id: str, body: dict, user: str) -> Resp
     list_uuid, values = uuid.UUID(list_id), _normalised(body)
     params = {"owner_id": user_id, "list_id": list_uuid, **{f"new_{name}": value for name, value in values.items()}}
     change = store.update(tuple(values), store.guard(params, list_uuid, if_match()))
-    async with transaction() as session:
+    async with request.state.units.transaction() as session:
         await _lock(session, user_id)
         row = await store.write(session, change, params, values.get("name"))
         if row is None:
@@ -100,7 +99,7 @@ async def delete_list(user_id: str, list_id: str, user: str) -> Response:
     list_uuid = uuid.UUID(list_id)
     params = {"owner_id": user_id, "list_id": list_uuid}
     guarded = store.guard(params, list_uuid, if_match())
-    async with transaction() as session:
+    async with request.state.units.transaction() as session:
         await _lock(session, user_id)
         await execute(session, store.TRASH_TASKS, {"owner_id": user_id, "list_id": list_uuid})
         if await fetch_first(session, store.trash_list(guarded), params) is None:
@@ -119,7 +118,7 @@ async def list_deleted_lists(user_id: str, user: str, limit: int = 50, cursor: s
     if cursor:
         deleted_at, list_id = codec.decode(cursor, scope)
         params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(list_id))
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         rows = await fetch_all(session, store.DELETED_PAGES[cursor is not None], params)
     rows, next_cursor = codec.page(rows, limit, lambda: scope, _deleted_position)
     items = [{"list": public_list(row), "deleted_at": row["deleted_at"]} for row in rows]
@@ -134,7 +133,7 @@ async def restore_list(user_id: str, list_id: str, user: str) -> Response:
     require_owner(user_id, user)
     list_uuid, settings = uuid.UUID(list_id), request.state.settings
     params = {"owner_id": user_id, "list_id": list_uuid}
-    async with transaction() as session:
+    async with request.state.units.transaction() as session:
         await _lock(session, user_id)
         trashed = await fetch_first(session, store.TRASHED, params)
         if trashed is None:
@@ -156,5 +155,5 @@ async def restore_list(user_id: str, list_id: str, user: str) -> Response:
         if (await fetch_value(session, store.LIVE_TASKS, params) or 0) > settings.max_tasks_per_user:
             raise over_quota(settings.max_tasks_per_user)
         row = await fetch_first(session, store.READ, params)
-        remind_after_commit(AT_ONCE)  # its tasks' reminders are pending again: read the earliest anew
+        session.remind_many()  # its tasks' reminders are pending again
     return list_response(row)

@@ -10,10 +10,10 @@ from sqlalchemy.dialects import postgresql
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
 from taskapi.lists.answers import name_taken
-from taskapi.lists.models import LISTS, MOVED_LIST_COLUMNS, PUBLIC_LIST_COLUMNS, TRASHED_LISTS
+from taskapi.tables.lists import LISTS, MOVED_LIST_COLUMNS, PUBLIC_LIST_COLUMNS, TRASHED_LISTS
+from taskapi.tables.tasks import MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
 from taskapi.tasks import trashing
 from taskapi.tasks.etags import Condition
-from taskapi.tasks.models import MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
 
 OWNER = sa.bindparam("owner_id")
 LIST_ID = sa.bindparam("list_id", type_=sa.Uuid)

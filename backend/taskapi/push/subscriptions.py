@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
-from taskapi.db.session import statement, transaction
 from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
 from taskapi.http.problems import Problem, field_error, invalid
 from taskapi.push import endpoints
@@ -70,7 +69,7 @@ def _on_p256(point: bytes | None) -> bool:
 
 async def list_push_subscriptions(user_id: str, user: str) -> Response:
     require_owner(user_id, user)
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         rows = await fetch_all(session, _ALL, {"owner_id": user_id})
     vapid = _pusher().vapid
     return private_json(
@@ -102,7 +101,7 @@ async def create_push_subscription(user_id: str, body: dict, user: str) -> Respo
     if errors:
         raise invalid(errors)
     params = {"owner_id": user_id, "most": MAX_PER_USER, "endpoint": body["endpoint"], **body["keys"]}
-    async with transaction() as session:
+    async with request.state.units.transaction() as session:
         await execute(session, store.LOCK_USER, {"owner_id": user_id})
         row = await fetch_first(session, _SUBSCRIBE, params)
     if row is None:
@@ -121,7 +120,7 @@ async def create_push_subscription(user_id: str, body: dict, user: str) -> Respo
 async def delete_push_subscription(user_id: str, subscription_id: str, user: str) -> Response:
     require_owner(user_id, user)
     params = {"subscription_id": uuid.UUID(subscription_id), "owner_id": user_id}
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         if not await fetch_all(session, _UNSUBSCRIBE, params):
             owner = await fetch_value(session, _OWNER, params)
             if owner is not None:

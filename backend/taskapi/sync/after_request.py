@@ -1,23 +1,25 @@
-"""What a worker does once a request is over (its transaction committed or rolled back): the reminder clock is
-told of the pending reminders its writes set (taskapi/tasks/reminders_set.py), and the announcer of the user whose
-tasks or lists it changed (taskapi/sync/announcer.py)."""
+"""Every request's units of work, and what its worker does once the request is over (its transaction committed or
+rolled back): the reminder clock is told of the pending reminders its writes set, and the announcer of the user
+whose tasks or lists it changed (taskapi/sync/announcer.py)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskapi.tasks.reminders_set import collected
+from taskapi.db.units import Units
 
 # Methods that read only: nothing to announce.
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class AfterRequest:
-    """ASGI middleware, inside the bearer check (the user is known) and outside the handler's unit of work."""
+    """ASGI middleware, inside the bearer check (the user is known) and outside the handler's unit of work: it puts
+    the request's Units in its state (`request.state.units`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        state = scope.get("state")
+        if scope["type"] != "http" or state is None:
             return await self.app(scope, receive, send)
         status = 500
 
@@ -27,10 +29,9 @@ class AfterRequest:
                 status = message["status"]
             await send(message)
 
-        with collected() as told:
-            await self.app(scope, receive, watch)
-        state = scope.get("state", {})
-        earliest = min(told) if told else None
+        units = state["units"] = Units(state["db"])
+        await self.app(scope, receive, watch)
+        earliest = min(units.reminders) if units.reminders else None
         if earliest is not None and (clock := state.get("reminders")) is not None:
             clock.consider(earliest)
         # A refusal (4xx, 5xx) changed nothing: its transaction was rolled back.

@@ -10,12 +10,12 @@ may have missed a deletion: 410, sync from scratch.
 
 import sqlalchemy as sa
 
-from taskapi.db.session import statement
 from taskapi.db.statements import fetch_all, fetch_value
-from taskapi.http.problems import Problem
-from taskapi.lists.models import PUBLIC_LIST_FIELDS
+from taskapi.db.units import Units
+from taskapi.errors import Gone
+from taskapi.tables.lists import PUBLIC_LIST_FIELDS
+from taskapi.tables.tasks import ANSWER_COLUMNS
 from taskapi.tasks.cursors import CursorCodec
-from taskapi.tasks.models import ANSWER_COLUMNS
 
 _HEAD = """
 SELECT COALESCE(max(change_seq), 0) AS head, COALESCE(max(forgotten_seq), 0) AS forgotten
@@ -97,9 +97,8 @@ def position(codec: CursorCodec, user_id: str, since: str, parameter: str = "sin
     return seq
 
 
-def expired(user_id: str) -> Problem:
-    return Problem(
-        410,
+def expired(user_id: str) -> Gone:
+    return Gone(
         "This sync position is older than what the service remembers: sync from scratch "
         f"(GET /{user_id}/changes without `since`) and replace what you hold with what it answers.",
         kind="sync-position-expired",
@@ -110,20 +109,20 @@ def expired(user_id: str) -> Problem:
 _SETTLED_HEAD = sa.text("SELECT change_seq FROM task_counts WHERE user_id = :user_id FOR SHARE")
 
 
-async def settled_head(user_id: str) -> int:
+async def settled_head(units: Units, user_id: str) -> int:
     """The user's latest change number, once every write that has taken one so far has ended."""
-    async with statement() as session:
+    async with units.statement() as session:
         return await fetch_value(session, _SETTLED_HEAD, {"user_id": user_id}) or 0
 
 
 async def changes_since(
-    user_id: str, since: int | None, limit: int, kinds: tuple[str, ...] = ("task",)
+    units: Units, user_id: str, since: int | None, limit: int, kinds: tuple[str, ...] = ("task",)
 ) -> tuple[list, int, bool]:
     """(changes, next position, more to read?) of these kinds (of KINDS, in its order); raises 410 if `since` is no
     longer (or not yet) known."""
     params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}
     query = _PAGES[kinds, since is not None]
-    async with statement() as session:
+    async with units.statement() as session:
         rows = await fetch_all(session, query, params)
     head, forgotten = rows[0]["head"], rows[0]["forgotten"]
     if since is not None and not forgotten <= since <= head:

@@ -15,7 +15,8 @@ from connexion import request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from taskapi.auth.tokens import require_owner
-from taskapi.http.problems import Problem
+from taskapi.db.units import Units
+from taskapi.errors import DomainError
 from taskapi.sync.announcements import Change, Reminder, Resync
 from taskapi.sync.changes import KINDS, changes_since, position, settled_head, token
 from taskapi.sync.hub import ChangeHub, Subscription
@@ -48,7 +49,7 @@ def _resync_event(reason: str) -> ServerSentEvent:
 
 
 async def _first_events(
-    codec: CursorCodec, user_id: str, last_event_id: str | None
+    units: Units, codec: CursorCodec, user_id: str, last_event_id: str | None
 ) -> tuple[list[ServerSentEvent], int]:
     """What the stream starts with, and the position it has reported up to: for a client coming back with
     Last-Event-ID, what it missed (or `resync`); then `ready`, whose id is where this stream starts.
@@ -56,12 +57,12 @@ async def _first_events(
     Where the user stands is read first, once every write that has taken a number has ended, and what was missed
     after: so every change up to the starting position is among what was missed (a write that takes its number
     after that read is delivered live), never passed over."""
-    events, now = [], await settled_head(user_id)
+    events, now = [], await settled_head(units, user_id)
     if last_event_id is not None:
         try:
             since = position(codec, user_id, last_event_id, parameter="Last-Event-ID")
-            missed, read_up_to, more = await changes_since(user_id, since, CATCH_UP_LIMIT, KINDS)
-        except Problem as problem:
+            missed, read_up_to, more = await changes_since(units, user_id, since, CATCH_UP_LIMIT, KINDS)
+        except DomainError as problem:
             if problem.status != 410:
                 raise
             events.append(_resync_event("position-expired"))
@@ -86,7 +87,7 @@ async def stream_events(user_id: str, user: str, token_info: dict) -> EventSourc
     # announced after its commit (the lease is seen), or counted in that position, or both, never neither.
     subscription = await hub.subscribe(user_id)
     try:
-        first, reported = await _first_events(codec, user_id, last_event_id)
+        first, reported = await _first_events(request.state.units, codec, user_id, last_event_id)
         await hub.started(user_id, reported)
     except BaseException:
         hub.unsubscribe(subscription)

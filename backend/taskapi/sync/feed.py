@@ -4,8 +4,9 @@ from connexion import request
 from starlette.responses import Response
 
 from taskapi.auth.tokens import require_owner
-from taskapi.lists.models import PUBLIC_LIST_FIELDS, public_list
+from taskapi.lists.models import public_list
 from taskapi.sync.changes import KINDS, LIST_PREFIX, changes_since, position, token
+from taskapi.tables.lists import PUBLIC_LIST_FIELDS
 from taskapi.tasks.answers import private_json
 from taskapi.tasks.models import public_task
 
@@ -27,7 +28,7 @@ async def list_changes(
     codec = request.state.cursors
     wanted = tuple(kind for kind in KINDS if kind in (kinds or ["task"]))
     changes, next_seq, more = await changes_since(
-        user_id, position(codec, user_id, since) if since is not None else None, limit, wanted
+        request.state.units, user_id, position(codec, user_id, since) if since is not None else None, limit, wanted
     )
     items = [_item(row) for row in changes]
     body = {"items": items, "next_since": token(codec, user_id, next_seq), "has_more": more}

@@ -24,7 +24,6 @@ import orjson
 import psycopg
 import sqlalchemy as sa
 from prometheus_client import Counter, Gauge
-from sqlmodel import Field, SQLModel
 
 from taskapi.db.session import Database, libpq_conninfo, statement
 from taskapi.db.statements import execute
@@ -33,7 +32,6 @@ from taskapi.settings import Settings
 from taskapi.sync.announcements import Change, Reminder, Resync, parsed
 from taskapi.sync.announcer import CHANNEL
 from taskapi.sync.delivery import Deliveries
-from taskapi.tasks.models import USER_ID_MAX
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +40,6 @@ LISTENER_DROPS = Counter("taskapi_change_listener_drops_total", "Times a worker'
 FOREIGN_NOTIFICATIONS = Counter(
     "taskapi_foreign_notifications_total", "Notifications on the change channel that were not task changes"
 )
-
-
-class EventListener(SQLModel, table=True):
-    """A user some worker holds a live-event stream for, until `until` unless renewed: announcers name that user's
-    writes only (taskapi/sync/announcer.py)."""
-
-    __tablename__ = "event_listeners"
-
-    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
-    until: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
 
 
 # A stream that falls this far behind (a client not reading) is told to resync instead of queueing more.
@@ -157,7 +145,7 @@ class ChangeHub:
         try:
             async with asyncio.timeout(LISTEN_WAIT_SECONDS):
                 await self._listening.wait()
-            async with statement() as session:
+            async with statement(self._database) as session:
                 await execute(session, _REGISTER, {"user_id": user_id, "seconds": LEASE_SECONDS})
         except TimeoutError:
             self.unsubscribe(subscription)

@@ -12,9 +12,9 @@ before any task row, in the order every other write takes them (taskapi/tasks/st
 whose writes are in flight: their reminders fire on the next pass, a moment later.
 
 No polling: each worker sleeps until the earliest pending reminder it knows of (one indexed query when it starts,
-and after each firing), and is woken early by the writes that set an earlier one, once committed: its own
-(taskapi/tasks/reminders_set.py: every task a request answers with, told when the request is done) and other workers'
-(their announcements carry the earliest reminder their writes set).
+and after each firing), and is woken early by the writes that set an earlier one, once committed: its own (a
+request's units of work gather the pending reminders its writes set: taskapi/sync/after_request.py) and other
+workers' (their announcements carry the earliest reminder their writes set).
 With reminders days away, an idle service sends Postgres nothing until the first is due.
 
 The same statement queues the reminder's Web Push messages, one per subscription of the user (migration 0016),

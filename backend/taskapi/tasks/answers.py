@@ -6,20 +6,15 @@ import uuid
 from starlette.responses import Response
 
 from taskapi.db.session import Work
-from taskapi.http.problems import Problem
+from taskapi.errors import Conflict, DomainError, NotFound, NotYours, Stale
 from taskapi.tasks import trashing
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import public_task, to_json
-from taskapi.tasks.reminders_set import remind_after_commit
 
 JSON = "application/json"
 
 
-def task_response(row, status: int = 200, headers: dict | None = None, replayed: bool = False) -> Response:
-    """`replayed`: an answer remembered for an Idempotency-Key (JSON, its reminder told when it was first made)."""
-    if not replayed and row["remind_at"] is not None and row["reminded_at"] is None and not row["completed"]:
-        # A pending reminder this worker's clock may not know of yet (taskapi/sync/reminders.py).
-        remind_after_commit(row["remind_at"])
+def task_response(row, status: int = 200, headers: dict | None = None) -> Response:
     headers = {"ETag": etag(row["id"], row["version"]), **PRIVATE, **(headers or {})}
     return Response(to_json(public_task(row)), status_code=status, media_type=JSON, headers=headers)
 
@@ -29,39 +24,35 @@ def private_json(body) -> Response:
     return Response(to_json(body), media_type=JSON, headers=PRIVATE)
 
 
-def over_quota(quota: int) -> Problem:
-    return Problem(
-        409,
+def over_quota(quota: int) -> Conflict:
+    return Conflict(
         f"You already have {quota} tasks, the most an account may hold; delete some before creating more.",
         kind="task-quota-exceeded",
         extra={"limit": quota},
     )
 
 
-def not_yours(thing_id, kind: str = "task") -> Problem:
-    return Problem(403, f"{kind.capitalize()} {thing_id} belongs to another user; you can only reach your own {kind}s.")
+def not_yours(thing_id, kind: str = "task") -> NotYours:
+    return NotYours(f"{kind.capitalize()} {thing_id} belongs to another user; you can only reach your own {kind}s.")
 
 
-def explain_absence(found, user_id: str, thing_id: uuid.UUID, kind: str, restore_path: str) -> Problem:
+def explain_absence(found, user_id: str, thing_id: uuid.UUID, kind: str, restore_path: str) -> DomainError:
     """Why the caller's task or list (`kind`) was not found or changed, from `found` (owner, trashed?, version;
     None if it is nowhere): someone else's (403, in the trash or not), nobody's (404), in the caller's trash (404,
     saying how to restore it), or changed since the client read it (412)."""
     if found is None:
-        return Problem(404, f"No {kind} with id {thing_id} exists; it may have been deleted.")
+        return NotFound(f"No {kind} with id {thing_id} exists; it may have been deleted.")
     if found["user_id"] != user_id:
         return not_yours(thing_id, kind)
     if found["trashed"]:
-        return Problem(
-            404, f"{kind.capitalize()} {thing_id} is in your trash: restore it (POST {restore_path}) to use it."
-        )
-    return Problem(
-        412,
+        return NotFound(f"{kind.capitalize()} {thing_id} is in your trash: restore it (POST {restore_path}) to use it.")
+    return Stale(
         f"The {kind} has changed since you read it (its ETag is now {etag(thing_id, found['version'])}); "
         "read it again and retry.",
     )
 
 
-async def absent(session: Work, user_id: str, task_id: uuid.UUID) -> Problem:
+async def absent(session: Work, user_id: str, task_id: uuid.UUID) -> DomainError:
     """Why the caller's task was not found or changed (explain_absence)."""
     found = await trashing.whose(session, task_id)
     return explain_absence(found, user_id, task_id, "task", f"/{user_id}/trash/{task_id}/restore")

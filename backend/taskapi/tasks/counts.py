@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
+from connexion import request
 from starlette.responses import JSONResponse
 
 from taskapi.auth.tokens import require_owner
-from taskapi.db.session import statement
 from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.tasks.etags import PRIVATE
 from taskapi.tasks.recurrence import zone
@@ -77,7 +77,7 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC", list_id: s
     require_owner(user_id, user)
     day_starts, day_ends = _today(timezone)
     scope, params = _scope(user_id, list_id)
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         row = await fetch_first(session, SUMMARY[scope], {**params, "day_starts": day_starts, "day_ends": day_ends})
     summary = {
         "total": row["open"] + row["completed"],
@@ -93,6 +93,6 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC", list_id: s
 async def list_tags(user_id: str, user: str, list_id: str | None = None) -> JSONResponse:
     require_owner(user_id, user)
     scope, params = _scope(user_id, list_id)
-    async with statement() as session:
+    async with request.state.units.statement() as session:
         rows = await fetch_all(session, TAG_COUNTS[scope], params)
     return JSONResponse({"items": [dict(row) for row in rows]}, headers=PRIVATE)

@@ -6,7 +6,7 @@ import hmac
 import json
 from collections.abc import Callable
 
-from taskapi.http.problems import field_error, invalid
+from taskapi.errors import field_error, invalid
 
 
 def _b64(data: bytes) -> str:

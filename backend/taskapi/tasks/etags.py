@@ -3,7 +3,7 @@
 import re
 import uuid
 
-from taskapi.http.operation_headers import header as operation_header
+from connexion import request
 
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 # Versions are the database's 32-bit integers: a larger number in an ETag is no version any row has had.
@@ -39,5 +39,5 @@ class Condition:
 
 def if_match() -> Condition | None:
     """The request's If-Match, if it sent one."""
-    header = operation_header("if-match")
+    header = request.headers.get("if-match")
     return Condition(header) if header is not None else None

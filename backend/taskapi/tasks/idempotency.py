@@ -2,34 +2,16 @@
 
 import hashlib
 import json
-from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import Field, SQLModel
 
 from taskapi.db.session import Work
 from taskapi.db.statements import execute, fetch_first
-from taskapi.http.problems import Problem
-from taskapi.tasks.models import USER_ID_MAX
+from taskapi.errors import Unprocessable
+from taskapi.tables.service import IdempotencyKey
 
 KEY_LIFETIME = sa.text("interval '24 hours'")
-
-
-class IdempotencyKey(SQLModel, table=True):
-    """A create already done for (user, key): its request's hash and the answer to replay."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (sa.Index("ix_idempotency_keys_created_at", "created_at"),)
-
-    user_id: str = Field(max_length=USER_ID_MAX, primary_key=True)
-    key: str = Field(max_length=255, primary_key=True)
-    request_hash: str = Field(max_length=64)
-    response: dict | None = Field(default=None, sa_type=postgresql.JSONB)
-    created_at: datetime = Field(
-        sa_type=sa.DateTime(timezone=True), nullable=False, sa_column_kwargs={"server_default": sa.func.now()}
-    )
 
 
 def request_hash(body: dict) -> str:
@@ -64,8 +46,7 @@ async def claim(session: Work, user_id: str, key: str, body_hash: str) -> dict |
         return None
     stored = await fetch_first(session, _STORED, params)
     if stored["request_hash"] != body_hash:
-        raise Problem(
-            422,
+        raise Unprocessable(
             "This Idempotency-Key was already used with a different body; use a new key for a new task.",
             kind="idempotency-key-reused",
         )

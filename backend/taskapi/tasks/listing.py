@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 from sqlalchemy.dialects import postgresql
 
-from taskapi.http.problems import field_error, invalid
+from taskapi.errors import field_error, invalid
 from taskapi.http.validation import RFC3339_MESSAGE
-from taskapi.tasks.models import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, REMIND_DESC_SORT_KEY, REMIND_SORT_KEY, TASKS
+from taskapi.tables.tasks import DUE_NEVER, DUE_SORT_KEY, PUBLIC_COLUMNS, REMIND_DESC_SORT_KEY, REMIND_SORT_KEY, TASKS
 
 # Each sort key is served by an index on (user_id, key, id); see migrations 0001, 0002 and 0004.
 SORT_KEYS: dict[str, sa.ColumnElement] = {
@@ -22,7 +22,7 @@ SORT_KEYS: dict[str, sa.ColumnElement] = {
     "title": TASKS.c.title,
     "due": DUE_SORT_KEY,
     "remind": REMIND_SORT_KEY,
-    # Manual order (taskapi/lists/positions.py), served by (user_id, list_id, position, id) within a list or the
+    # Manual order (taskapi/ordering/positions.py), served by (user_id, list_id, position, id) within a list or the
     # Inbox (a top-level task and a subtask may share a position: their siblings differ), by (user_id, position,
     # id) across them, and by (parent_id, position) for one task's subtasks.
     "position": TASKS.c.position,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from dateutil import rrule
 
-from taskapi.http.problems import field_error, invalid
+from taskapi.errors import field_error, invalid
 from taskapi.tasks import rule_days
 
 MAX_COUNT = 1000

@@ -8,15 +8,22 @@ task's row is locked. Testing the horizon's days here first costs a few millisec
 
 import calendar
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from dateutil import rrule
 
-if TYPE_CHECKING:
-    from taskapi.tasks.recurrence import Recurrence
+
+class Recurrence(Protocol):
+    """The parts of a rule this module reads (taskapi/tasks/recurrence.py's Recurrence has them)."""
+
+    freq: int
+    interval: int
+    byweekday: tuple
+    bymonthday: tuple
+    bymonth: tuple
 
 
-def may_run_dry(rec: "Recurrence") -> bool:
+def may_run_dry(rec: Recurrence) -> bool:
     """Whether the rule's parts can contradict each other (a fifth Monday on the 1st), so that dateutil, which
     steps period by period without ever checking UNTIL until something matches, could walk to year 9999."""
     ordinals = any(day.n for day in rec.byweekday)
@@ -33,7 +40,7 @@ def _nth_of(day: date, within_year: bool) -> tuple[int, int]:
     return (day - first).days // 7 + 1, -((last - day).days // 7 + 1)
 
 
-def _matches(rec: "Recurrence", parts: tuple, anchor: date, day: date) -> bool:
+def _matches(rec: Recurrence, parts: tuple, anchor: date, day: date) -> bool:
     """RFC 5545's test of one day against the rule (its defaults made explicit in `parts`)."""
     byweekday, bymonthday, bymonth = parts
     period = {
@@ -54,7 +61,7 @@ def _matches(rec: "Recurrence", parts: tuple, anchor: date, day: date) -> bool:
     return any(weekday.weekday == day.weekday() and weekday.n in (None, *nth) for weekday in byweekday)
 
 
-def occurs_within(rec: "Recurrence", parts: tuple, anchor: datetime, start: datetime, end: datetime) -> bool:
+def occurs_within(rec: Recurrence, parts: tuple, anchor: datetime, start: datetime, end: datetime) -> bool:
     """Whether some day in (start, end] (local wall dates) matches the rule, whose BYxxx defaults taken from the
     anchor are `parts`: at most a horizon of days, a few milliseconds."""
     day, last = start.date() + timedelta(days=1), end.date()

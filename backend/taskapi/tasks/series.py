@@ -6,10 +6,9 @@ import sqlalchemy as sa
 
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
+from taskapi.tables.tasks import CHANGED_COLUMNS, DUE_NEVER, TASKS
 from taskapi.tasks import recurrence, store, subtasks
 from taskapi.tasks.answers import over_quota
-from taskapi.tasks.models import CHANGED_COLUMNS, DUE_NEVER, TASKS
-from taskapi.tasks.reminders_set import remind_after_commit
 
 
 def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
@@ -60,5 +59,5 @@ async def continue_series(session: Work, row, quota: int):
     if following is None or not await subtasks.copy_to(session, row, following, quota):
         raise over_quota(quota)
     if following["remind_at"] is not None:
-        remind_after_commit(following["remind_at"])
+        session.remind(following["remind_at"])
     return await fetch_first(session, _LINKED, {"task_id": row["id"], "following_id": following["id"]})

@@ -11,9 +11,9 @@ from sqlalchemy.dialects import postgresql
 
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
-from taskapi.http.problems import Problem, field_error, invalid
+from taskapi.errors import Conflict, field_error, invalid
+from taskapi.tables.tasks import CHANGED_COLUMNS, POSITION_TYPE, PUBLIC_COLUMNS, SUBTASKS_MAX, TASK_COUNTS, TASKS
 from taskapi.tasks.etags import Condition
-from taskapi.tasks.models import CHANGED_COLUMNS, POSITION_TYPE, PUBLIC_COLUMNS, SUBTASKS_MAX, TASK_COUNTS, TASKS
 
 # Takes the user's counter row, which every write of the user's tasks and lists takes anyway (the change-number
 # trigger, migration 0008), before reading what a write computes from: the neighbours of a move, the top of a
@@ -176,9 +176,8 @@ _RULES = {
 }
 
 
-def too_many_subtasks() -> Problem:
-    return Problem(
-        409,
+def too_many_subtasks() -> Conflict:
+    return Conflict(
         f"The task already has {SUBTASKS_MAX} subtasks, the most a task may hold; delete some before adding more.",
         kind="subtask-quota-exceeded",
         extra={"limit": SUBTASKS_MAX},

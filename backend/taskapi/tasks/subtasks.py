@@ -8,14 +8,13 @@ import sqlalchemy as sa
 
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_all, fetch_first
-from taskapi.lists import ordering
-from taskapi.tasks.models import DUE_NEVER, TASK_COUNTS, TASKS
-from taskapi.tasks.reminders_set import remind_after_commit
+from taskapi.ordering import siblings
+from taskapi.tables.tasks import DUE_NEVER, TASK_COUNTS, TASKS
 
 
 async def last_place(session: Work, user_id: str, parent_id: uuid.UUID) -> str:
     """The key of a new subtask, last among its parent's subtasks. Under the user's lock (LOCK_USER)."""
-    return await ordering.last(session, "subtasks", {"owner_id": user_id, "parent_id": parent_id})
+    return await siblings.last(session, "subtasks", {"owner_id": user_id, "parent_id": parent_id})
 
 
 _SHIFT = sa.bindparam("shift", type_=sa.Interval)
@@ -67,16 +66,16 @@ async def copy_to(session: Work, row, following, quota: int) -> bool:
         "quota": quota,
     }
     copies = await fetch_all(session, COPY, params)
-    remind_pending(copies)
+    remind_pending(session, copies)
     return len(copies) == count
 
 
-def remind_pending(rows) -> None:
+def remind_pending(session: Work, rows) -> None:
     """Tell the reminder clock (after commit) of the earliest pending reminder among open tasks a statement wrote
     besides the one it answers with: copies, and subtasks brought back with their parent."""
     pending = [row["remind_at"] for row in rows if row["remind_at"] is not None]
     if pending:
-        remind_after_commit(min(pending))
+        session.remind(min(pending))
 
 
 # Adding an open subtask, or reopening one, reopens its completed parent (migration 0014), whose reminder is then
@@ -94,4 +93,4 @@ async def remind_reopened_parent(session: Work, row) -> None:
     if row["parent_id"] is not None and not row["completed"]:
         parent = await fetch_first(session, _PARENTS_PENDING_REMINDER, {"parent_id": row["parent_id"]})
         if parent is not None:
-            remind_after_commit(parent["remind_at"])
+            session.remind(parent["remind_at"])

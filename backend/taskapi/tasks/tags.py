@@ -2,9 +2,8 @@
 
 import re
 
-from taskapi.http.problems import field_error
+from taskapi.errors import field_error
 
-MAX_TAGS = 20
 TAG_MAX_LENGTH = 32
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f,]")
 

@@ -8,8 +8,7 @@ import sqlalchemy as sa
 
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
-from taskapi.tasks import store
-from taskapi.tasks.models import (
+from taskapi.tables.tasks import (
     CHANGED_COLUMNS,
     DESTROYED_TASKS,
     MOVED_COLUMNS,
@@ -19,6 +18,7 @@ from taskapi.tasks.models import (
     TRASHED_TASKS,
     UNCOUNTED,
 )
+from taskapi.tasks import store
 
 _THIS_TRASHED_TASK = (
     TRASHED_TASKS.c.id == sa.bindparam("task_id", type_=sa.Uuid),

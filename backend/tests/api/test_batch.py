@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from taskapi.app import SPEC_PATH
+from taskapi.contract import SPEC_PATH
 from tests.support.clock import days_from_now, instant
 from tests.support.event_stream import EventStream
 from tests.support.live_server import LiveServer

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from taskapi.db.session import Database, statement, transaction
 from taskapi.db.statements import compiled, fetch_all, fetch_first, fetch_value
-from taskapi.tasks.models import TASKS
+from taskapi.tables.tasks import TASKS
 
 # now() is the start of the current transaction: two statements agree on it only inside one transaction.
 _TWO_CLOCK_READS = sa.text("SELECT now() AS started, clock_timestamp() AS read_at")

@@ -9,7 +9,7 @@ from fractional_indexing import generate_key_between, generate_n_keys_between
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taskapi.lists.positions import MAX_LENGTH
+from taskapi.ordering.positions import MAX_LENGTH
 
 
 def _order(user, list_id: str | None = None) -> list[str]:

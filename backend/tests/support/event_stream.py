@@ -61,3 +61,19 @@ class EventStream:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def open_stream(server, user) -> EventStream:
+    """The user's stream on `server`, past its `ready` event."""
+    stream = EventStream(server.url + "/api", user.id, user.token)
+    assert stream.status == 200, stream.problem()
+    ready = stream.next()
+    assert ready["event"] == "ready" and ready["data"] == {}
+    return stream
+
+
+def changes_since(user, since: str) -> list[dict]:
+    """What the user's change feed holds after `since`."""
+    answer = user.client.get(f"/{user.id}/changes", params={"since": since})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from taskapi.app import HTTP_METHODS, SPEC_PATH, SnakeCaseResolver
+from taskapi.contract import HTTP_METHODS, SPEC_PATH, SnakeCaseResolver
 
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
 OPERATIONS = [

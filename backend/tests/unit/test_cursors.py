@@ -2,7 +2,7 @@
 
 import pytest
 
-from taskapi.http.problems import Problem
+from taskapi.errors import Invalid
 from taskapi.tasks.cursors import CursorCodec
 
 OLD, NEW = b"o" * 40, b"n" * 40
@@ -26,10 +26,10 @@ def test_a_retired_key_is_told_apart_from_tampering():
     gone = RuntimeError("retired")
     with pytest.raises(RuntimeError):
         CursorCodec((NEW,)).decode(old, "scope", retired=lambda: gone)
-    with pytest.raises(Problem, match="first page"):
+    with pytest.raises(Invalid, match="first page"):
         CursorCodec((NEW,)).decode(old, "scope")
     body, kid, signature = CursorCodec((NEW,)).encode("scope", [1]).split(".")
-    with pytest.raises(Problem, match="not a cursor this API made"):
+    with pytest.raises(Invalid, match="not a cursor this API made"):
         CursorCodec((NEW,)).decode(f"{body}.{kid}.{signature[::-1]}", "scope", retired=lambda: gone)
-    with pytest.raises(Problem, match="not a cursor this API made"):
+    with pytest.raises(Invalid, match="not a cursor this API made"):
         CursorCodec((NEW,)).decode("garbage", "scope", retired=lambda: gone)

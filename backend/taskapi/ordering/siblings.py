@@ -1,6 +1,6 @@
 """Moves: a task placed after a sibling (or first) in its list or another, a list placed among the user's lists.
 A move rewrites one row; the siblings are rebalanced, in one statement, only when the key the move needs would be
-longer than positions.MAX_LENGTH (taskapi/lists/positions.py).
+longer than positions.MAX_LENGTH (taskapi/ordering/positions.py).
 
 Every move runs under the user's lock (taskapi/tasks/store.py: LOCK_USER), which every write of the user's
 tasks and lists takes: the neighbours it reads stay its neighbours until it commits, so two moves "after X" at
@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from taskapi.db.session import Work
 from taskapi.db.statements import execute, fetch_first
-from taskapi.lists import positions
-from taskapi.lists.models import LISTS
-from taskapi.tasks.models import TASKS
+from taskapi.ordering import positions
+from taskapi.tables.lists import LISTS
+from taskapi.tables.tasks import TASKS
 
 OWNER = sa.bindparam("owner_id")
 _TOP_LEVEL = TASKS.c.parent_id.is_(None)

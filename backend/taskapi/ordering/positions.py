@@ -5,7 +5,7 @@ else is renumbered.
 Keys grow when a client keeps inserting at the same place: by about one character every six inserts (measured:
 10,000 moves "right after the first task" would make 1,669-character keys). They are bounded: a key longer than
 MAX_LENGTH is never stored; the siblings are rebalanced to short keys in one statement instead (see
-taskapi/lists/ordering.py), which happens once every few hundred such inserts. Creates go first in their list
+taskapi/ordering/siblings.py), which happens once every few hundred such inserts. Creates go first in their list
 and take the key before the first one (the database's `position_before`, migration 0012, the same scheme),
 which stays at most five characters long for a million tasks (four up to 242,000).
 """
