@@ -27,6 +27,8 @@ from taskapi.http.problems import (
 )
 from taskapi.http.ratelimit import UnauthenticatedLimit, UserLimit
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
+from taskapi.mcp.endpoint import McpEndpoint
+from taskapi.mcp.server import session_manager
 from taskapi.push.sender import Pusher
 from taskapi.settings import Settings, load_settings
 from taskapi.sync.after_request import AfterRequest
@@ -59,22 +61,25 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         reminders.start()
         hub = ChangeHub(settings, database, on_reminder_set=reminders.consider)
         hub.start()
+        mcp = session_manager(settings.max_body_bytes)
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,
         # the collector's full passes, which requests waiting on the database set off, no longer walk it every time.
         gc.collect()
         gc.freeze()
         try:
-            yield {
-                "db": database,
-                "verifier": verifier,
-                "cursors": CursorCodec(settings.cursor_keys),
-                "settings": settings,
-                "hub": hub,
-                "announcer": announcer,
-                "reminders": reminders,
-                "pusher": pusher,
-                **({"limiter": limiter} if limiter else {}),
-            }
+            async with mcp.run():
+                yield {
+                    "db": database,
+                    "verifier": verifier,
+                    "cursors": CursorCodec(settings.cursor_keys),
+                    "settings": settings,
+                    "hub": hub,
+                    "announcer": announcer,
+                    "reminders": reminders,
+                    "pusher": pusher,
+                    "mcp": mcp,
+                    **({"limiter": limiter} if limiter else {}),
+                }
         finally:
             await hub.close()
             await reminders.stop()
@@ -105,6 +110,14 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(UserLimit, position=MiddlewarePosition.BEFORE_VALIDATION, policy=per_user)
     # After the handler's transaction is over: the reminder clock and the announcer are told what the request wrote.
     app.add_middleware(AfterRequest, position=MiddlewarePosition.BEFORE_VALIDATION)
+    # /mcp (and its RFC 9728 metadata) beside the contract's routes, behind the same checks (taskapi/mcp/endpoint.py).
+    app.add_middleware(
+        McpEndpoint,
+        position=MiddlewarePosition.BEFORE_ROUTING,
+        settings=settings,
+        per_user=per_user,
+        unauthenticated=unauthenticated,
+    )
     # Both outside Connexion's exception handling: preflights are answered before routing and auth,
     # and the request's log line sees the final status. Added last is outermost.
     app.add_middleware(
@@ -121,6 +134,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             "Idempotency-Key",
             "X-Request-ID",
             "Last-Event-ID",
+            "Mcp-Protocol-Version",
         ],
         expose_headers=[
             "ETag",
