@@ -4,20 +4,24 @@ worker changed since its last one (migration 0020 says why no write's transactio
 After each request that wrote (and each firing of reminders), the worker's Announcer is told the user (and the
 earliest pending reminder the write set). One NOTIFY at a time is on its way; what is told meanwhile goes in the
 next, so a worker sends at most one per round trip however many writes it serves. Only users some worker holds a
-live-event lease for are named (migration 0010's `event_listeners`): with no stream open anywhere, nothing is sent.
+live-event lease for are named (migration 0010's `event_listeners`), as the worker last looked: it looks at the
+leases of the users it writes for at most once a second, so with no stream open anywhere a worker sends one
+statement a second while it writes, not one per round trip. A lease taken since the last look is covered by the
+listeners' once-a-second look at change numbers (taskapi/sync/delivery.py): its first changes arrive within that.
 A worker that dies between a commit and its announcement leaves the change to the listeners' once-a-second look
 (taskapi/sync/hub.py). An idle worker sends nothing.
 """
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
 
 from taskapi.db.session import Database, statement
-from taskapi.db.statements import execute
+from taskapi.db.statements import execute, fetch_all
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,14 @@ HAVING count(*) > 0
 """)
 
 
+# The users, of those named, some worker holds a lease for.
+_LEASED = sa.text("SELECT user_id FROM event_listeners WHERE user_id = ANY(CAST(:users AS text[])) AND until > now()")
+# How often the worker looks at the leases of the users it writes for; what it knows of users it no longer writes
+# for is dropped once it holds many more of them than a look covers.
+LOOK_AT_LEASES_SECONDS = 1.0
+FORGET_AFTER_LOOKS = 60
+
+
 class Announcer:
     """One per worker."""
 
@@ -41,6 +53,10 @@ class Announcer:
         self._remind_at: datetime | None = None
         self._told = asyncio.Event()
         self._task: asyncio.Task | None = None
+        # Users written for since the last look at leases, and what the looks found: user → leased?
+        self._recent: set[str] = set()
+        self._leased: dict[str, bool] = {}
+        self._looked_at = float("-inf")
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="change-announcer")
@@ -70,6 +86,7 @@ class Announcer:
         self._users, self._remind_at = set(), None
         try:
             async with statement(self._database, live=True) as work:
+                users = await self._worth_naming(work, users)
                 for start in range(0, len(users), USERS_PER_NOTIFY):
                     params = {
                         "channel": CHANNEL,
@@ -79,6 +96,20 @@ class Announcer:
                     await execute(work, _ANNOUNCE, params)
         except Exception as error:  # the listeners' look at change numbers delivers these within a second
             log.warning("announcing changes failed (%s)", type(error).__name__)
+
+    async def _worth_naming(self, work, users: list[str]) -> list[str]:
+        """The users some worker held a lease for at the last look that covered them, and those no look has
+        covered (the NOTIFY checks their leases itself). Once a second, the users written for since are looked at
+        again; all that is known is forgotten once it far outgrows what a look covers (users no longer writing)."""
+        self._recent.update(users)
+        if time.monotonic() - self._looked_at >= LOOK_AT_LEASES_SECONDS:
+            looked = sorted(self._recent)
+            leased = {row["user_id"] for row in await fetch_all(work, _LEASED, {"users": looked})}
+            if len(self._leased) > FORGET_AFTER_LOOKS * len(looked) + 1000:
+                self._leased = {}
+            self._leased.update((user, user in leased) for user in looked)
+            self._recent, self._looked_at = set(), time.monotonic()
+        return [user for user in users if self._leased.get(user, True)]
 
 
 def payload(users: list[str], remind_at: datetime | None = None) -> str:
