@@ -41,6 +41,8 @@ from taskapi.tasks.cursors import CursorCodec
 
 def create_app(settings: Settings | None = None) -> AsyncApp:
     settings = settings or load_settings()
+    # Built once: the middlewares, the limiter and a batch's extra counting all use these.
+    per_user, unauthenticated = policies(settings)
     contract = spec()
 
     @asynccontextmanager
@@ -48,7 +50,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         database = Database(settings)
         verifier = TokenVerifier(settings)
         # With every limit off there is nothing to decide or to sync: no limiter, and the middlewares pass.
-        limiter = Limiter(database) if any(policies(settings)) else None
+        limiter = Limiter(database) if per_user or unauthenticated else None
         if limiter:
             limiter.start()
         sweeper = Sweeper(database, settings)
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
                     "reminders": reminders,
                     "pusher": pusher,
                     "mcp": mcp,
-                    **({"limiter": limiter} if limiter else {}),
+                    **({"limiter": limiter, "user_policy": per_user} if limiter else {}),
                 }
         finally:
             await hub.close()
@@ -105,7 +107,6 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(
         RequestSizeLimits, position=MiddlewarePosition.BEFORE_ROUTING, max_body_bytes=settings.max_body_bytes
     )
-    per_user, unauthenticated = policies(settings)
     app.add_middleware(UnauthenticatedLimit, position=MiddlewarePosition.BEFORE_SECURITY, policy=unauthenticated)
     app.add_middleware(UserLimit, position=MiddlewarePosition.BEFORE_VALIDATION, policy=per_user)
     # After the handler's transaction is over: the reminder clock and the announcer are told what the request wrote.

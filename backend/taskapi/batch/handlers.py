@@ -14,7 +14,7 @@ from taskapi.tasks.answers import private_json
 async def apply_batch(user_id: str, body: dict, user: str) -> Response:
     require_owner(user_id, user)
     operations = body["operations"]
-    count_more(request.scope.get("state", {}), request.state.settings, user_id, len(operations) - 1)
+    count_more(request.scope.get("state", {}), user_id, len(operations) - 1)
     key = request.headers.get("idempotency-key")
     quota = request.state.settings.max_tasks_per_user
     async with request.state.units.transaction() as session:

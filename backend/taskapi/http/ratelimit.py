@@ -7,7 +7,7 @@ from connexion.exceptions import ProblemException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from taskapi.http.limiter import Decision, Limiter, Policy, policies
+from taskapi.http.limiter import Decision, Limiter, Policy
 from taskapi.http.problems import Problem
 
 
@@ -111,9 +111,9 @@ def _user_key(user_id: str) -> str:
     return "user:" + user_id
 
 
-def count_more(state: dict, settings, user_id: str, count: int) -> None:
+def count_more(state: dict, user_id: str, count: int) -> None:
     """Count `count` more of the user's requests than the one UserLimit counted: a batch counts as its number of
     operations. Let through already, they are spent even beyond the burst: the user's next requests wait."""
-    per_user, _ = policies(settings)
-    if per_user is not None and "limiter" in state and count > 0:
+    per_user = state.get("user_policy")
+    if per_user is not None and count > 0:
         state["limiter"].spend(_user_key(user_id), per_user, count)

@@ -134,7 +134,7 @@ async def _move(caller: Caller, arguments: dict) -> dict:
 
 async def _batch(caller: Caller, arguments: dict) -> dict:
     operations_ = arguments["operations"]
-    count_more(caller.state, caller.state["settings"], caller.user_id, len(operations_) - 1)
+    count_more(caller.state, caller.user_id, len(operations_) - 1)
     async with caller.units.transaction() as session:
         return await apply_all(session, caller.user_id, operations_, caller.quota)
 
