@@ -12,9 +12,10 @@ from taskapi.contract import schemas
 from taskapi.db.units import Enclosed
 from taskapi.errors import field_error, invalid
 from taskapi.http.validation import request_body_errors
-from taskapi.tasks import move, operations, restore
+from taskapi.tasks import move, operations
 from taskapi.tasks.etags import Condition
 from taskapi.tasks.models import TaskCreate, TaskUpdate
+from taskapi.tasks.trash import restore
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 # Fields of a body that name a task, and may name it by a ref.

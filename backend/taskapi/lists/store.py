@@ -12,8 +12,8 @@ from taskapi.db.statements import fetch_first
 from taskapi.lists.answers import name_taken
 from taskapi.tables.lists import LISTS, MOVED_LIST_COLUMNS, PUBLIC_LIST_COLUMNS, TRASHED_LISTS
 from taskapi.tables.tasks import MOVED_COLUMNS, TASK_COUNTS, TASKS, TRASHED_TASKS
-from taskapi.tasks import trashing
 from taskapi.tasks.etags import Condition
+from taskapi.tasks.trash import trashing
 
 OWNER = sa.bindparam("owner_id")
 LIST_ID = sa.bindparam("list_id", type_=sa.Uuid)
@@ -58,7 +58,7 @@ def update(columns: tuple[str, ...], guarded: bool) -> sa.Update:
 
 
 # Deleting a list: its tasks to the trash, marked as deleted with it, then the list itself (the tasks first: they
-# refer to it). Each a move in one statement, as for a task (taskapi/tasks/trashing.py).
+# refer to it). Each a move in one statement, as for a task (taskapi/tasks/trash/trashing.py).
 TRASH_TASKS = trashing.moving_to_trash(
     sa.delete(TASKS).where(TASKS.c.user_id == OWNER, TASKS.c.list_id == LIST_ID), with_list=True
 )

@@ -11,12 +11,13 @@ from taskapi.contract import query_parameters, schemas
 from taskapi.db.units import Units
 from taskapi.errors import DomainError, field_error, invalid
 from taskapi.http.ratelimit import count_more
-from taskapi.tasks import move, operations, restore, tags
+from taskapi.tasks import move, operations, tags
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.etags import Condition, etag
 from taskapi.tasks.listing import TaskListing
 from taskapi.tasks.models import TaskCreate, TaskUpdate
 from taskapi.tasks.operations import as_json
+from taskapi.tasks.trash import restore
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ ON CONFLICT (job) DO UPDATE SET ran_at = now() WHERE m.ran_at < now() - make_int
 RETURNING ran_at
 """)
 # Each returns how many rows it removed. A destroyed task leaves its id and deletion number for the change feed
-# (as taskapi/tasks/trashing.py: destroying does); those are forgotten after CHANGES_RETENTION_DAYS, which raises
+# (as taskapi/tasks/trash/trashing.py: destroying does); those are forgotten after CHANGES_RETENTION_DAYS, which raises
 # the user's `forgotten_seq`: older feed positions are then a 410.
 _SWEEPS = {
     "expired_trash": sa.text("""

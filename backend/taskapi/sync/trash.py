@@ -11,9 +11,9 @@ from starlette.responses import Response
 from taskapi.auth.tokens import require_owner
 from taskapi.db.statements import execute, fetch_all, fetch_first
 from taskapi.tables.tasks import TRASHED_PUBLIC_COLUMNS, TRASHED_TASKS
-from taskapi.tasks import restore, trashing
 from taskapi.tasks.answers import not_yours, private_json, task_response
 from taskapi.tasks.models import public_task
+from taskapi.tasks.trash import restore, trashing
 
 
 def _page_statement(after: bool) -> sa.Select:

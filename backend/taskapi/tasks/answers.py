@@ -7,9 +7,9 @@ from starlette.responses import Response
 
 from taskapi.db.session import Work
 from taskapi.errors import Conflict, DomainError, NotFound, NotYours, Stale
-from taskapi.tasks import trashing
 from taskapi.tasks.etags import PRIVATE, etag
 from taskapi.tasks.models import public_task, to_json
+from taskapi.tasks.trash import trashing
 
 JSON = "application/json"
 

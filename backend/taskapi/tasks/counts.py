@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 from taskapi.auth.tokens import require_owner
 from taskapi.db.statements import fetch_all, fetch_first
 from taskapi.tasks.etags import PRIVATE
-from taskapi.tasks.recurrence import zone
+from taskapi.tasks.recurrence.rules import zone
 
 # Which tasks: all of the user's, one list's, or the Inbox's (`list_id` null).
 _IN = {None: "", "list": "AND list_id = :list_id", "inbox": "AND list_id IS NULL"}

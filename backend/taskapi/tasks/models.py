@@ -10,7 +10,8 @@ from sqlmodel import SQLModel
 
 from taskapi.errors import field_error, invalid
 from taskapi.tables.tasks import DUE_NEVER, PUBLIC_FIELDS
-from taskapi.tasks import recurrence, tags
+from taskapi.tasks import tags
+from taskapi.tasks.recurrence import rules
 
 Priority = Literal["low", "medium", "high"]
 DUE_RANGE_MESSAGE = "must fall within the years 0001-9999 once converted to UTC"
@@ -48,7 +49,7 @@ class _Normalised(SQLModel):
             if errors:
                 raise invalid(errors)
         if body.get("recurrence") is not None:
-            body["recurrence"] = recurrence.parse(body["recurrence"]).as_json()
+            body["recurrence"] = rules.parse(body["recurrence"]).as_json()
         try:
             return cls.model_validate(body)
         except ValidationError as error:

@@ -2,7 +2,7 @@
 neighbours), a batch's operations (taskapi/batch), MCP's tools (taskapi/mcp). Each takes the caller's units of work
 (taskapi/db/units.py), the user (already checked to be the caller) and typed arguments, and answers the task's row
 or raises; none reads a request. Their writes tell their unit of work of the reminders they make pending.
-Restoring from the trash and moving are in taskapi/tasks/restore.py and move.py."""
+Restoring from the trash and moving are in taskapi/tasks/trash/restore.py and move.py."""
 
 import uuid
 from dataclasses import dataclass
@@ -13,12 +13,14 @@ from taskapi.db.session import Work
 from taskapi.db.statements import execute, fetch_all, fetch_first
 from taskapi.db.units import Enclosed, Units
 from taskapi.errors import field_error, invalid
-from taskapi.tasks import idempotency, recurrence, series, store, subtasks, trashing
+from taskapi.tasks import idempotency, store, subtasks
 from taskapi.tasks.answers import absent, over_quota
 from taskapi.tasks.cursors import CursorCodec
 from taskapi.tasks.etags import Condition
 from taskapi.tasks.listing import TaskListing
 from taskapi.tasks.models import TaskCreate, TaskUpdate, public_task, to_json
+from taskapi.tasks.recurrence import rules, series
+from taskapi.tasks.trash import trashing
 
 Caller = Units | Enclosed
 # What an answer remembered for an Idempotency-Key keeps besides the task's public fields; the defaults of fields
@@ -48,7 +50,7 @@ async def create(units: Caller, user_id: str, new: TaskCreate, quota: int, retry
     if new.parent_id is not None and "list_id" in new.model_fields_set:
         raise invalid([field_error("body", "list_id", "must be left out for a subtask: it is in its parent's list")])
     if new.recurrence is not None and new.due_at is not None:
-        recurrence.require_occurrence(recurrence.parse(new.recurrence), new.due_at)
+        rules.require_occurrence(rules.parse(new.recurrence), new.due_at)
     # A new series starts at this task, its first occurrence.
     values = {"user_id": user_id, "series_start": new.due_at if new.recurrence is not None else None}
     values.update(new.model_dump())
@@ -107,7 +109,7 @@ async def read(units: Caller, user_id: str, task_uuid: uuid.UUID):
         return row
 
 
-def update(change: TaskUpdate) -> tuple[dict, recurrence.Recurrence | None]:
+def update(change: TaskUpdate) -> tuple[dict, rules.Recurrence | None]:
     """The values a PUT's fields set, and a rule to check against the stored due date once the row is read."""
     values = change.model_dump(exclude_unset=True)
     if "list_id" in values:
@@ -121,10 +123,10 @@ def update(change: TaskUpdate) -> tuple[dict, recurrence.Recurrence | None]:
         if "due_at" in values:
             values["series_start"] = store.FromRow("series_from_new_due")
             if values["due_at"] is not None:
-                recurrence.require_occurrence(recurrence.parse(values["recurrence"]), values["due_at"])
+                rules.require_occurrence(rules.parse(values["recurrence"]), values["due_at"])
         else:  # the due date stays as stored: checked once the row is read
             values["series_start"] = store.FromRow("series_from_due")
-            rule_to_check = recurrence.parse(values["recurrence"])
+            rule_to_check = rules.parse(values["recurrence"])
     elif "recurrence" in values:
         values["series_start"] = None
     return values, rule_to_check
@@ -157,7 +159,7 @@ async def _change(
     values: dict,
     condition: Condition | None,
     quota: int,
-    rule_to_check: recurrence.Recurrence | None = None,
+    rule_to_check: rules.Recurrence | None = None,
 ):
     """Apply `values` to the caller's task; `rule_to_check`: a rule this change sets, to be refused (and the change
     rolled back) if it has no occurrence near the task's stored due date."""
@@ -185,7 +187,7 @@ async def _change(
         if row is None:
             raise await absent(session, user_id, task_uuid)
         if rule_to_check is not None:
-            recurrence.require_occurrence(rule_to_check, row["series_start"])
+            rules.require_occurrence(rule_to_check, row["series_start"])
         if completing:
             row = await series.continue_series(session, row, quota)
             await subtasks.remind_reopened_parent(session, row)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from dateutil import rrule
 
 from taskapi.errors import field_error, invalid
-from taskapi.tasks import rule_days
+from taskapi.tasks.recurrence import days
 
 MAX_COUNT = 1000
 MAX_INTERVAL = 1000
@@ -88,22 +88,22 @@ def _integers(name: str, value: str, low: int, high: int, *, signed: bool = Fals
 
 
 def _byday(value: str, freq: str) -> tuple:
-    days = []
+    chosen = []
     for part in value.split(","):
         match = _BYDAY.match(part)
         if not match:
             raise _RuleError(f"BYDAY={part} is not valid: use MO, TU, WE, TH, FR, SA or SU, e.g. BYDAY=MO,WE or 1MO")
         ordinal, name = match.groups()
         if ordinal is None:
-            days.append(WEEKDAYS[name])
+            chosen.append(WEEKDAYS[name])
             continue
         limit = {"MONTHLY": 5, "YEARLY": 53}.get(freq)
         if limit is None:
             raise _RuleError(f"BYDAY={part}: a numbered weekday is only allowed with FREQ=MONTHLY or FREQ=YEARLY")
         if not 1 <= abs(int(ordinal)) <= limit:
             raise _RuleError(f"BYDAY={part} is out of range: the number must be from 1 to {limit}, or -{limit} to -1")
-        days.append(WEEKDAYS[name](int(ordinal)))
-    return tuple(dict.fromkeys(days))
+        chosen.append(WEEKDAYS[name](int(ordinal)))
+    return tuple(dict.fromkeys(chosen))
 
 
 def _until(value: str) -> datetime | date:
@@ -230,7 +230,7 @@ def _local_occurrences(rec: Recurrence, anchor: datetime, near: datetime) -> Ite
         horizon = datetime.max
     parts = _defaults(rec, anchor)
     if _never_again(rec, anchor) or (
-        rule_days.may_run_dry(rec) and not rule_days.occurs_within(rec, parts, anchor, near, horizon)
+        days.may_run_dry(rec) and not days.occurs_within(rec, parts, anchor, near, horizon)
     ):
         return iter([anchor])
     byweekday, bymonthday, bymonth = parts

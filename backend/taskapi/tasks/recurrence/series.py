@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from taskapi.db.session import Work
 from taskapi.db.statements import fetch_first
 from taskapi.tables.tasks import CHANGED_COLUMNS, DUE_NEVER, TASKS
-from taskapi.tasks import recurrence, store, subtasks
+from taskapi.tasks import store, subtasks
 from taskapi.tasks.answers import over_quota
+from taskapi.tasks.recurrence import rules
 
 
 def _shifted(remind_at: datetime | None, due_at: datetime, next_due: datetime) -> datetime | None:
@@ -41,8 +42,8 @@ async def continue_series(session: Work, row, quota: int):
     """
     if not row["completed"] or row["recurrence"] is None or row["next_occurrence_id"] is not None:
         return row
-    rule = recurrence.parse(row["recurrence"])
-    due = recurrence.next_occurrence(rule, row["series_start"], max(row["due_at"], row["completed_at"]))
+    rule = rules.parse(row["recurrence"])
+    due = rules.next_occurrence(rule, row["series_start"], max(row["due_at"], row["completed_at"]))
     if due is None:  # COUNT or UNTIL has ended the series
         return row
     copied = {

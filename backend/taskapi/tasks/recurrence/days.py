@@ -14,7 +14,7 @@ from dateutil import rrule
 
 
 class Recurrence(Protocol):
-    """The parts of a rule this module reads (taskapi/tasks/recurrence.py's Recurrence has them)."""
+    """The parts of a rule this module reads (rules.py's Recurrence has them)."""
 
     freq: int
     interval: int

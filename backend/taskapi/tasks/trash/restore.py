@@ -5,9 +5,10 @@ import uuid
 from taskapi.db.session import Work
 from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
 from taskapi.errors import Conflict, NotFound
-from taskapi.tasks import store, subtasks, trashing
+from taskapi.tasks import store, subtasks
 from taskapi.tasks.answers import not_yours, over_quota
 from taskapi.tasks.operations import Caller, told
+from taskapi.tasks.trash import trashing
 
 
 async def restore(units: Caller, user_id: str, task_id: uuid.UUID, quota: int):
