@@ -43,7 +43,11 @@ pidfile = {workdir}/pgbouncer.pid
     if os.geteuid() == 0:  # PgBouncer will not run as root; the embedded cluster's own user will do
         shutil.chown(workdir, "embedded_postgres")
         command[1:1] = ["-u", "embedded_postgres"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # PgBouncer logs to stderr as well as to its logfile: into a file, never a pipe nobody reads, whose full buffer
+    # would stop PgBouncer (and every test behind it) in the middle of a long run.
+    errors = workdir / "stderr.log"
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with socket.socket() as probe:
@@ -51,7 +55,7 @@ pidfile = {workdir}/pgbouncer.pid
                 pooled = url.set(host="127.0.0.1", port=port, query={})
                 return process, pooled.render_as_string(hide_password=False)
         if process.poll() is not None:
-            raise RuntimeError(f"pgbouncer exited: {process.stderr.read().decode()}")
+            raise RuntimeError(f"pgbouncer exited: {errors.read_text(errors='replace')}")
         time.sleep(0.05)
     process.kill()
     raise RuntimeError("pgbouncer did not start listening")
