@@ -41,3 +41,7 @@ class Enclosed:
 
     async def __aexit__(self, *_exc) -> bool:
         return False
+
+
+# What an operation takes: a request's units, or a batch's one transaction.
+AnyUnits = Units | Enclosed

@@ -2,6 +2,7 @@
 schema taken from the contract's own schemas (openapi/openapi.yaml), and a description written for a model. No tool
 takes a user id: the user is always the token's subject (taskapi/mcp/endpoint.py)."""
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -207,14 +208,10 @@ def _tools() -> list[Tool]:
     ]
 
 
-TOOLS: dict[str, Tool] = {}
-
-
+@functools.cache
 def tools() -> dict[str, Tool]:
     """Built on first use, from the contract."""
-    if not TOOLS:
-        TOOLS.update((tool.name, tool) for tool in _tools())
-    return TOOLS
+    return {tool.name: tool for tool in _tools()}
 
 
 def refused(problem: DomainError) -> str:

@@ -4,12 +4,12 @@ taskapi/tasks/operations.py: the door every caller uses)."""
 import uuid
 
 from taskapi.db.statements import execute, fetch_first
+from taskapi.db.units import AnyUnits
 from taskapi.errors import field_error, invalid
 from taskapi.ordering import siblings
 from taskapi.tasks import store
 from taskapi.tasks.answers import absent
 from taskapi.tasks.etags import Condition
-from taskapi.tasks.operations import Caller
 
 _MOVE = store.update((("list_id", None), ("position", None)))
 _NOT_A_SIBLING = "is not a sibling where the task goes: a top-level task of that list, or a subtask of its parent"
@@ -23,7 +23,7 @@ KEEP = Unset()
 
 
 async def move(
-    units: Caller,
+    units: AnyUnits,
     user_id: str,
     task_uuid: uuid.UUID,
     after: uuid.UUID | None,

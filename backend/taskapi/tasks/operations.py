@@ -11,7 +11,7 @@ import orjson
 
 from taskapi.db.session import Work
 from taskapi.db.statements import execute, fetch_all, fetch_first
-from taskapi.db.units import Enclosed, Units
+from taskapi.db.units import AnyUnits
 from taskapi.errors import field_error, invalid
 from taskapi.tasks import idempotency, store, subtasks
 from taskapi.tasks.answers import absent, over_quota
@@ -22,7 +22,6 @@ from taskapi.tasks.models import TaskCreate, TaskUpdate, public_task, to_json
 from taskapi.tasks.recurrence import rules, series
 from taskapi.tasks.trash import trashing
 
-Caller = Units | Enclosed
 # What an answer remembered for an Idempotency-Key keeps besides the task's public fields; the defaults of fields
 # added since an answer may have been remembered (they are kept 24 hours).
 _REMEMBERED = ("version", "subtasks_open", "subtasks_total")
@@ -44,7 +43,7 @@ def told(session: Work, row):
     return row
 
 
-async def create(units: Caller, user_id: str, new: TaskCreate, quota: int, retry: Retry | None = None):
+async def create(units: AnyUnits, user_id: str, new: TaskCreate, quota: int, retry: Retry | None = None):
     """A new task (a subtask if `new` names a parent), first in its list; with `retry`, the answer remembered for
     its key if it was made before (JSON then: instants as text)."""
     if new.parent_id is not None and "list_id" in new.model_fields_set:
@@ -66,7 +65,7 @@ async def create(units: Caller, user_id: str, new: TaskCreate, quota: int, retry
         return await _create(units, user_id, retry, insert, {**values, "quota": quota}, True)
 
 
-async def _create(units: Caller, user_id: str, retry: Retry | None, insert, params: dict, several: bool):
+async def _create(units: AnyUnits, user_id: str, retry: Retry | None, insert, params: dict, several: bool):
     async with units.transaction() if several else units.statement() as session:
         if retry is not None:
             replay = await idempotency.claim(session, user_id, retry.key, retry.request_hash)
@@ -92,7 +91,9 @@ def as_json(row) -> dict:
     return orjson.loads(to_json(public_task(row)))
 
 
-async def page(units: Caller, codec: CursorCodec, listing: TaskListing, cursor: str | None) -> tuple[list, str | None]:
+async def page(
+    units: AnyUnits, codec: CursorCodec, listing: TaskListing, cursor: str | None
+) -> tuple[list, str | None]:
     """A page of the listing's tasks, and the cursor to the next page (None on the last)."""
     query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
     async with units.statement() as session:
@@ -100,7 +101,7 @@ async def page(units: Caller, codec: CursorCodec, listing: TaskListing, cursor: 
     return codec.page(rows, listing.limit, lambda: listing.scope, listing.position)
 
 
-async def read(units: Caller, user_id: str, task_uuid: uuid.UUID):
+async def read(units: AnyUnits, user_id: str, task_uuid: uuid.UUID):
     """The caller's task, as it is now."""
     async with units.statement() as session:
         row = await fetch_first(session, store.READ, {"task_id": task_uuid, "owner_id": user_id})
@@ -133,7 +134,7 @@ def update(change: TaskUpdate) -> tuple[dict, rules.Recurrence | None]:
 
 
 async def change(
-    units: Caller, user_id: str, task_id: uuid.UUID, change: TaskUpdate, condition: Condition | None, quota: int
+    units: AnyUnits, user_id: str, task_id: uuid.UUID, change: TaskUpdate, condition: Condition | None, quota: int
 ):
     """PUT: the fields `change` carries, set on the caller's task."""
     values, rule_to_check = update(change)
@@ -141,7 +142,7 @@ async def change(
 
 
 async def complete(
-    units: Caller, user_id: str, task_id: uuid.UUID, completed: bool | None, condition: Condition | None, quota: int
+    units: AnyUnits, user_id: str, task_id: uuid.UUID, completed: bool | None, condition: Condition | None, quota: int
 ):
     """Mark the task done or not; None toggles it (the SET clause reads the row's old value: one atomic statement).
     A recurring task's next occurrence is made as it is completed."""
@@ -153,7 +154,7 @@ async def complete(
 
 
 async def _change(
-    units: Caller,
+    units: AnyUnits,
     user_id: str,
     task_uuid: uuid.UUID,
     values: dict,
@@ -202,7 +203,7 @@ async def _after_cascade(session: Work, row):
     return row
 
 
-async def delete(units: Caller, user_id: str, task_uuid: uuid.UUID, condition: Condition | None) -> None:
+async def delete(units: AnyUnits, user_id: str, task_uuid: uuid.UUID, condition: Condition | None) -> None:
     """To the trash, with its subtasks: undoable (restore)."""
     params = {"task_id": task_uuid, "owner_id": user_id}
     guarded = condition is not None and not condition.any

@@ -4,14 +4,15 @@ import uuid
 
 from taskapi.db.session import Work
 from taskapi.db.statements import execute, fetch_all, fetch_first, fetch_value
+from taskapi.db.units import AnyUnits
 from taskapi.errors import Conflict, NotFound
 from taskapi.tasks import store, subtasks
 from taskapi.tasks.answers import not_yours, over_quota
-from taskapi.tasks.operations import Caller, told
+from taskapi.tasks.operations import told
 from taskapi.tasks.trash import trashing
 
 
-async def restore(units: Caller, user_id: str, task_id: uuid.UUID, quota: int):
+async def restore(units: AnyUnits, user_id: str, task_id: uuid.UUID, quota: int):
     """Out of the trash, with the subtasks deleted with it, where it was (or last, if its place is taken)."""
     params = {"task_id": task_id, "owner_id": user_id, "quota": quota}
     # Under the user's lock, where the task goes back cannot change before it is there.
