@@ -1,7 +1,7 @@
 /** Accounts: signing up, in and out, people kept apart, tokens renewed, phone width and the keyboard. */
 import { expect, test } from "@playwright/test";
 
-import { addTask, newPerson, signIn, signUp, task, watchConsole } from "./helpers";
+import { addTask, newPerson, signIn, signOut, signUp, task, watchConsole } from "./helpers";
 
 test("a signed-out visit goes to sign-in, which links to sign-up and back", async ({ page }) => {
   await page.goto("/");
@@ -20,8 +20,7 @@ test("sign up, add a task, reload: it is still there; sign out and in again: sti
   await expect(page.getByRole("textbox", { name: "New task" })).toHaveValue("");
   await page.reload();
   await expect(task(page, "Buy milk")).toBeVisible();
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/\/sign-in$/);
+  await signOut(page);
   await signIn(page, ada);
   await expect(task(page, "Buy milk")).toBeVisible();
   expect(errors).toEqual([]);

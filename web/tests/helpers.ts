@@ -41,6 +41,12 @@ export async function signIn(page: Page, person: Person): Promise<void> {
   await expect(page.locator("[data-hydrated]")).toBeVisible();
 }
 
+/** Signs out and waits for the sign-in page, so a navigation that follows does not race the one signing out starts. */
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+}
+
 /** A second browser (its own cookies) signed in as the same person: another device. */
 export async function anotherDevice(browser: Browser, person: Person): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();

@@ -3,7 +3,7 @@
  * person in the browser after they sign out. */
 import { expect, test } from "@playwright/test";
 
-import { addTask, anotherDevice, newPerson, signIn, signUp, task } from "./helpers";
+import { addTask, anotherDevice, newPerson, signIn, signOut, signUp, task } from "./helpers";
 
 const API = "http://127.0.0.1:8100/**";
 const BATCH = "http://127.0.0.1:8100/api/*/batch";
@@ -60,8 +60,7 @@ test("signing out leaves no change waiting in the browser for the next person", 
   await expect(page.getByRole("status").filter({ hasText: "1 change waits" })).toBeVisible();
   await page.unroute(API);
   await page.route(BATCH, (route) => route.abort("connectionrefused"));
-  await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page).toHaveURL(/sign-in/);
+  await signOut(page);
   const kept = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith("taskapi.outbox.")));
   expect(kept).toEqual([]);
   await page.unroute(BATCH);
@@ -69,7 +68,7 @@ test("signing out leaves no change waiting in the browser for the next person", 
   const bob = newPerson("Bob");
   await signUp(page, bob);
   await expect(page.getByRole("status").filter({ hasText: "wait" })).toHaveCount(0);
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await signOut(page);
   await signIn(page, ada);
   await expect(task(page, "Online first")).toBeVisible();
   await expect(task(page, "Private offline note")).toHaveCount(0);
