@@ -11,7 +11,7 @@ WEB_INSTALLED := $(WEB)/node_modules/.installed
 # Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
 CHROMIUM := command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-.PHONY: run test test-future test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list bench-scale soak client release-contract web web-build vapid-keys
+.PHONY: run test test-future test-pooler fuzz token migrate purge lint lock bench bench-quick bench-list bench-replicas bench-scale soak client release-contract web web-build vapid-keys
 
 $(INSTALLED): backend/pyproject.toml backend/requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -112,10 +112,18 @@ WRK := command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -
 
 ## Load test (wrk) of every operation at 1/16/64/256 connections, with CPU per request, next to two reference
 ## stacks and pgbench: bench/results/load.{md,png}. BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS,
-## BENCH_OPS tune it.
+## BENCH_OPS tune it. Then the list with no read replica and with one (bench-replicas).
 bench: $(INSTALLED)
 	$(WRK)
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/replicas.py
+
+## The list of 20 with no read replica and with one streaming replica, and a read-mostly mix with it: requests a
+## second, CPU per request of the service, the primary and the replica, and the reads the replica served
+## (bench/results/replicas.md).
+bench-replicas: $(INSTALLED)
+	$(WRK)
+	$(BIN)/python bench/replicas.py
 
 ## Ten minutes of mixed load with ever-new tokens and churned tasks; each worker's memory over time:
 ## bench/results/soak.{md,png}. SOAK_SECONDS (600), BENCH_WORKERS (2).

@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from taskapi.auth.tokens import TokenVerifier
 from taskapi.contract import SnakeCaseResolver, allowed_methods, operations, spec
+from taskapi.db.read_replicas import read_replicas
 from taskapi.db.session import Database, DatabaseUnavailable
 from taskapi.errors import DomainError
 from taskapi.http.connexion_once import BearerOnce, decorate_once, middlewares
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     @asynccontextmanager
     async def lifespan(_app):
         database = Database(settings)
+        replicas = read_replicas(settings, database)
         verifier = TokenVerifier(settings)
         # With every limit off there is nothing to decide or to sync: no limiter, and the middlewares pass.
         limiter = Limiter(database) if per_user or unauthenticated else None
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             async with mcp.run():
                 yield {
                     "db": database,
+                    "read_replicas": replicas,
                     "verifier": verifier,
                     "cursors": CursorCodec(settings.cursor_keys),
                     "settings": settings,
@@ -91,6 +94,8 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
             if limiter:
                 await limiter.stop()
             await verifier.close()
+            if replicas:
+                await replicas.close()
             await database.dispose()
 
     app = AsyncApp(__name__, lifespan=lifespan, middlewares=middlewares())

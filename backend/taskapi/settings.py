@@ -25,12 +25,25 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def _comma_separated(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _require_postgres(url: str) -> None:
+    scheme = urlsplit(url).scheme.split("+")[0]
+    if scheme not in {"postgres", "postgresql"}:
+        raise SettingsError(f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     database_url: str = Field(description="Postgres URL, as Neon prints it.")
     # Neon's direct (non-pooled) endpoint: for migrations and for LISTEN, which PgBouncer cannot pass on.
     database_url_direct: str | None = None
+    # Read replicas (Neon's read replica endpoints, or any streaming standby), comma-separated: reads go to one
+    # only once it has every change the reader made (taskapi/db/read_replicas.py). Empty: every read on the primary.
+    database_url_replicas: str = Field("", repr=False)
     # Requests per minute for each user (0: no limit), with bursts of up to rate_limit_burst at once; and for
     # each client address sending no token, or one not verified yet (a forged one).
     rate_limit_per_minute: int = Field(600, ge=0)
@@ -113,9 +126,14 @@ class Settings(BaseSettings):
     def _database_url_is_postgres(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        scheme = urlsplit(value).scheme.split("+")[0]
-        if scheme not in {"postgres", "postgresql"}:
-            raise SettingsError(f"must be a postgresql:// URL (as Neon prints it), got a {scheme or 'schemeless'} URL")
+        _require_postgres(value)
+        return value
+
+    @field_validator("database_url_replicas")
+    @classmethod
+    def _replica_urls_are_postgres(cls, value: str) -> str:
+        for url in _comma_separated(value):
+            _require_postgres(url)
         return value
 
     @field_validator("better_auth_secret", "cursor_secret", "cursor_secret_previous")
@@ -171,7 +189,7 @@ class Settings(BaseSettings):
     @field_validator("cors_origins")
     @classmethod
     def _origins_are_origins(cls, value: str) -> str:
-        for origin in filter(None, (part.strip() for part in value.split(","))):
+        for origin in _comma_separated(value):
             parts = urlsplit(origin)
             if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
                 raise SettingsError(f"must list origins such as https://app.example.com, not {origin!r}")
@@ -179,7 +197,11 @@ class Settings(BaseSettings):
 
     @cached_property
     def allowed_origins(self) -> list[str]:
-        return [part.strip().rstrip("/") for part in self.cors_origins.split(",") if part.strip()]
+        return [origin.rstrip("/") for origin in _comma_separated(self.cors_origins)]
+
+    @cached_property
+    def replica_urls(self) -> list[str]:
+        return _comma_separated(self.database_url_replicas)
 
     @cached_property
     def cursor_keys(self) -> tuple[bytes, ...]:

@@ -41,8 +41,7 @@ async def _lock(session, user_id: str) -> None:
 
 async def list_lists(user_id: str, user: str) -> Response:
     require_owner(user_id, user)
-    async with request.state.units.statement() as session:
-        rows = await fetch_all(session, store.ALL, {"owner_id": user_id})
+    rows = await request.state.units.read(user_id, lambda work: fetch_all(work, store.ALL, {"owner_id": user_id}))
     return private_json({"items": [public_list(row) for row in rows]})
 
 
@@ -74,11 +73,14 @@ async def create_list(user_id: str, body: dict, user: str) -> Response:
 async def get_list(user_id: str, list_id: str, user: str) -> Response:
     require_owner(user_id, user)
     list_uuid = uuid.UUID(list_id)
-    async with request.state.units.statement() as session:
-        row = await fetch_first(session, store.READ, {"owner_id": user_id, "list_id": list_uuid})
+
+    async def found(work):
+        row = await fetch_first(work, store.READ, {"owner_id": user_id, "list_id": list_uuid})
         if row is None:
-            raise await list_absent(session, user_id, list_uuid)
-    return list_response(row)
+            raise await list_absent(work, user_id, list_uuid)
+        return row
+
+    return list_response(await request.state.units.read(user_id, found))
 
 
 async def update_list(user_id: str, list_id: str, body: dict, user: str) -> Response:
@@ -118,8 +120,8 @@ async def list_deleted_lists(user_id: str, user: str, limit: int = 50, cursor: s
     if cursor:
         deleted_at, list_id = codec.decode(cursor, scope)
         params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(list_id))
-    async with request.state.units.statement() as session:
-        rows = await fetch_all(session, store.DELETED_PAGES[cursor is not None], params)
+    page = store.DELETED_PAGES[cursor is not None]
+    rows = await request.state.units.read(user_id, lambda work: fetch_all(work, page, params))
     rows, next_cursor = codec.page(rows, limit, lambda: scope, _deleted_position)
     items = [{"list": public_list(row), "deleted_at": row["deleted_at"]} for row in rows]
     return private_json({"items": items, "next_cursor": next_cursor})

@@ -29,7 +29,7 @@ class AfterRequest:
                 status = message["status"]
             await send(message)
 
-        units = state["units"] = Units(state["db"])
+        units = state["units"] = Units(state["db"], state.get("read_replicas"))
         await self.app(scope, receive, watch)
         earliest = min(units.reminders) if units.reminders else None
         if earliest is not None and (clock := state.get("reminders")) is not None:

@@ -122,8 +122,7 @@ async def changes_since(
     longer (or not yet) known."""
     params = {"user_id": user_id, "since": since or 0, "page_size": limit + 1}
     query = _PAGES[kinds, since is not None]
-    async with units.statement() as session:
-        rows = await fetch_all(session, query, params)
+    rows = await units.read(user_id, lambda work: fetch_all(work, query, params))
     head, forgotten = rows[0]["head"], rows[0]["forgotten"]
     if since is not None and not forgotten <= since <= head:
         raise expired(user_id)

@@ -44,8 +44,8 @@ async def list_trash(user_id: str, user: str, limit: int = 50, cursor: str | Non
     if cursor:
         deleted_at, task_id = codec.decode(cursor, scope)
         params.update(after_at=datetime.fromisoformat(deleted_at), after_id=uuid.UUID(task_id))
-    async with request.state.units.statement() as session:
-        rows = await fetch_all(session, _NEXT_PAGE if cursor else _FIRST_PAGE, params)
+    page = _NEXT_PAGE if cursor else _FIRST_PAGE
+    rows = await request.state.units.read(user_id, lambda work: fetch_all(work, page, params))
     rows, next_cursor = codec.page(rows, limit, lambda: scope, _position)
     items = [{"task": public_task(row), "deleted_at": row["deleted_at"]} for row in rows]
     return private_json({"items": items, "next_cursor": next_cursor})

@@ -77,8 +77,8 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC", list_id: s
     require_owner(user_id, user)
     day_starts, day_ends = _today(timezone)
     scope, params = _scope(user_id, list_id)
-    async with request.state.units.statement() as session:
-        row = await fetch_first(session, SUMMARY[scope], {**params, "day_starts": day_starts, "day_ends": day_ends})
+    params = {**params, "day_starts": day_starts, "day_ends": day_ends}
+    row = await request.state.units.read(user_id, lambda work: fetch_first(work, SUMMARY[scope], params))
     summary = {
         "total": row["open"] + row["completed"],
         "open": row["open"],
@@ -93,6 +93,5 @@ async def get_summary(user_id: str, user: str, timezone: str = "UTC", list_id: s
 async def list_tags(user_id: str, user: str, list_id: str | None = None) -> JSONResponse:
     require_owner(user_id, user)
     scope, params = _scope(user_id, list_id)
-    async with request.state.units.statement() as session:
-        rows = await fetch_all(session, TAG_COUNTS[scope], params)
+    rows = await request.state.units.read(user_id, lambda work: fetch_all(work, TAG_COUNTS[scope], params))
     return JSONResponse({"items": [dict(row) for row in rows]}, headers=PRIVATE)

@@ -96,18 +96,20 @@ async def page(
 ) -> tuple[list, str | None]:
     """A page of the listing's tasks, and the cursor to the next page (None on the last)."""
     query, params = listing.statement(codec.decode(cursor, listing.scope) if cursor else None)
-    async with units.statement() as session:
-        rows = await fetch_all(session, query, params)
+    rows = await units.read(listing.user_id, lambda work: fetch_all(work, query, params))
     return codec.page(rows, listing.limit, lambda: listing.scope, listing.position)
 
 
 async def read(units: AnyUnits, user_id: str, task_uuid: uuid.UUID):
     """The caller's task, as it is now."""
-    async with units.statement() as session:
-        row = await fetch_first(session, store.READ, {"task_id": task_uuid, "owner_id": user_id})
+
+    async def found(work):
+        row = await fetch_first(work, store.READ, {"task_id": task_uuid, "owner_id": user_id})
         if row is None:
-            raise await absent(session, user_id, task_uuid)
+            raise await absent(work, user_id, task_uuid)
         return row
+
+    return await units.read(user_id, found)
 
 
 def update(change: TaskUpdate) -> tuple[dict, rules.Recurrence | None]:

@@ -10,7 +10,7 @@ AUTH_VARIABLES = ("BETTER_AUTH_URL", "BETTER_AUTH_SECRET", "JWT_JWKS_URL", "JWT_
 
 @pytest.fixture
 def env(monkeypatch):
-    for name in ("DATABASE_URL", "CURSOR_SECRET", "CURSOR_SECRET_PREVIOUS", *AUTH_VARIABLES):
+    for name in ("DATABASE_URL", "DATABASE_URL_REPLICAS", "CURSOR_SECRET", "CURSOR_SECRET_PREVIOUS", *AUTH_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@ep-x-pooler.neon.tech/db?sslmode=require")
     monkeypatch.setenv("DATABASE_URL_DIRECT", "postgresql://u:p@ep-x.neon.tech/db?sslmode=require")
@@ -34,6 +34,18 @@ def test_non_postgres_url_is_refused(env):
     env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
     with pytest.raises(SettingsError, match=r"^DATABASE_URL: must be a postgresql:// URL"):
         load_settings()
+
+
+def test_read_replica_urls_are_a_comma_separated_list_of_postgres_urls(env):
+    env.setenv("BETTER_AUTH_SECRET", GOOD_SECRET)
+    first, second = "postgresql://u:p@ep-r1.neon.tech/db?sslmode=require", "postgres://u:p@ep-r2.neon.tech/db"
+    env.setenv("DATABASE_URL_REPLICAS", f" {first}, {second} ,")
+    assert load_settings().replica_urls == [first, second]
+    env.setenv("DATABASE_URL_REPLICAS", f"{first},mysql://u:p@replica/db")
+    with pytest.raises(SettingsError, match=r"^DATABASE_URL_REPLICAS: must be a postgresql:// URL"):
+        load_settings()
+    env.delenv("DATABASE_URL_REPLICAS")
+    assert load_settings().replica_urls == []
 
 
 @pytest.mark.parametrize("secret", ["changeme", "short", "x" * 31])
