@@ -112,11 +112,13 @@ WRK := command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -
 
 ## Load test (wrk) of every operation at 1/16/64/256 connections, with CPU per request, next to two reference
 ## stacks and pgbench: bench/results/load.{md,png}. BENCH_WORKERS (2), BENCH_SECONDS (10), BENCH_CONNECTIONS,
-## BENCH_OPS tune it. Then the list with no read replica and with one (bench-replicas).
+## BENCH_OPS tune it. Then the list with no read replica and with one (bench-replicas), and a 5,000-task
+## account's calendar feed against its limits (bench/results/calendar-feed.md).
 bench: $(INSTALLED)
 	$(WRK)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/replicas.py
+	$(BIN)/python bench/calendar_feed.py
 
 ## The list of 20 with no read replica and with one streaming replica, and a read-mostly mix with it: requests a
 ## second, CPU per request of the service, the primary and the replica, and the reads the replica served

@@ -27,10 +27,12 @@ from taskapi.http.problems import (
     make_http_exception_handler,
 )
 from taskapi.http.ratelimit import UnauthenticatedLimit, UserLimit
+from taskapi.http.routing import ContractMethods
 from taskapi.http.validation import BodyValidator, ParametersValidator, RequestSizeLimits
 from taskapi.mcp.endpoint import McpEndpoint
 from taskapi.mcp.server import session_manager
 from taskapi.push.sender import Pusher
+from taskapi.quickadd import words
 from taskapi.settings import Settings, load_settings
 from taskapi.sync.after_request import AfterRequest
 from taskapi.sync.announcer import Announcer
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     # Built once: the middlewares, the limiter and a batch's extra counting all use these.
     per_user, unauthenticated = policies(settings)
     contract = spec()
+    allowed = allowed_methods(contract)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         hub = ChangeHub(settings, database, on_reminder_set=reminders.consider)
         hub.start()
         mcp = session_manager(settings.max_body_bytes)
+        words.warm_up()
         # What start-up built (the contract, validators, SQLAlchemy's tables) lives as long as the worker: frozen,
         # the collector's full passes, which requests waiting on the database set off, no longer walk it every time.
         gc.collect()
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_middleware(
         RequestSizeLimits, position=MiddlewarePosition.BEFORE_ROUTING, max_body_bytes=settings.max_body_bytes
     )
+    app.add_middleware(ContractMethods, position=MiddlewarePosition.BEFORE_ROUTING, allowed_methods=allowed)
     app.add_middleware(UnauthenticatedLimit, position=MiddlewarePosition.BEFORE_SECURITY, policy=unauthenticated)
     app.add_middleware(UserLimit, position=MiddlewarePosition.BEFORE_VALIDATION, policy=per_user)
     # After the handler's transaction is over: the reminder clock and the announcer are told what the request wrote.
@@ -162,6 +167,6 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     app.add_error_handler(ProblemException, handle_problem)
     app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(DatabaseUnavailable, handle_database_unavailable)
-    app.add_error_handler(HTTPException, make_http_exception_handler(allowed_methods(contract)))
+    app.add_error_handler(HTTPException, make_http_exception_handler(allowed))
     app.add_error_handler(Exception, handle_unexpected)
     return app

@@ -1,6 +1,7 @@
 "use client";
 /** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
- * live events applied from the change feed (lib/useTaskView.ts). Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
+ * live events applied from the change feed (lib/useTaskView.ts). The add box reads dates, repeats, #tags and
+ * !priority from the words typed (lib/useQuickAdd.ts). Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
  * be reached they wait, shown as done, and go out together as one batch when it is back. */
 import type { DueReminder, List, Task } from "@taskapi/client";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
@@ -9,6 +10,7 @@ import { ApiError, call } from "@/lib/api";
 import { listOf, type Sort, type Filters } from "@/lib/filters";
 import { newRef, shownTasks, useOutbox, waitingCreates } from "@/lib/outbox";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
+import { useQuickAdd } from "@/lib/useQuickAdd";
 import { notify } from "@/lib/notifications";
 import { useTaskApi } from "@/lib/useTaskApi";
 import { useTaskView } from "@/lib/useTaskView";
@@ -19,6 +21,7 @@ import { Sidebar } from "./Sidebar";
 import { TaskEditor } from "./TaskEditor";
 import { TaskItem } from "./TaskItem";
 import { TopBar } from "./TopBar";
+import { Understood } from "./Understood";
 
 // Typing in Search asks the API once the person pauses this long, not at every key.
 const SEARCH_PAUSE_MS = 300;
@@ -54,6 +57,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   }, []);
   useLiveUpdates(api, apiUrl, userId, view.live, remind);
   const outbox = useOutbox(api, userId, view.changed);
+  const quick = useQuickAdd(api, userId);
 
   async function add(event: FormEvent) {
     event.preventDefault();
@@ -62,12 +66,13 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     if (!input || !text) return;
     setTitleError("");
     const listId = listOf(filters.view);
+    const body = await quick.fieldsFor(text);
     input.value = "";
     try {
       await outbox.send({
         op: "create",
         ref: newRef(),
-        body: { title: text, ...(listId !== undefined ? { list_id: listId } : {}) },
+        body: { ...(listId !== undefined ? { list_id: listId } : {}), ...body },
       });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -196,11 +201,13 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
               aria-label="New task"
               placeholder="Add a task…"
               ref={newTitle}
-              maxLength={200}
+              maxLength={1000}
+              onChange={(event) => quick.typed(event.target.value)}
               {...(titleError ? { "aria-invalid": true, "aria-describedby": "new-task-error" } : {})}
             />
             <button type="submit">Add task</button>
           </form>
+          <Understood reading={quick.understood} ignored={quick.ignored} onIgnore={quick.ignore} />
           {titleError && (
             <p className="field-error" id="new-task-error">
               {titleError}

@@ -35,13 +35,7 @@ class _Limited:
     async def _pass(self, scope: Scope, receive: Receive, send: Send, policy: Policy, decision: Decision) -> None:
         headers = decision.headers(policy)
         if not decision.allowed:
-            raise Problem(
-                429,
-                f"Too many requests: the limit is {policy.per_minute} a minute (bursts of {policy.burst}); "
-                f"retry in {decision.retry_after} s.",
-                kind="rate-limited",
-                headers={**headers, "Retry-After": str(decision.retry_after)},
-            )
+            raise _too_many(policy, decision)
         encoded = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
         async def send_with_headers(message: Message) -> None:
@@ -50,6 +44,16 @@ class _Limited:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _too_many(policy: Policy, decision: Decision) -> Problem:
+    return Problem(
+        429,
+        f"Too many requests: the limit is {policy.per_minute} a minute (bursts of {policy.burst}); "
+        f"retry in {decision.retry_after} s.",
+        kind="rate-limited",
+        headers={**decision.headers(policy), "Retry-After": str(decision.retry_after)},
+    )
 
 
 class UnauthenticatedLimit(_Limited):
@@ -88,7 +92,7 @@ class UnauthenticatedLimit(_Limited):
             status = problem.status
             raise
         finally:
-            if status == 401:
+            if status == 401 or state.get(_REFUSED_CREDENTIAL):
                 limiter.take(key, self.policy)
 
 
@@ -105,6 +109,26 @@ class UserLimit(_Limited):
         if scope["type"] != "http" or self.policy is None or user is None or "limiter" not in state:
             return await self.app(scope, receive, send)
         await self._pass(scope, receive, send, self.policy, state["limiter"].take(_user_key(user), self.policy))
+
+
+# Set by a route whose credential is not a bearer token (a calendar feed's URL) when it refuses one.
+_REFUSED_CREDENTIAL = "refused_credential"
+
+
+def count_against_address(scope: Scope) -> None:
+    """This request's credential (not a bearer token) was refused: count it against its address as a 401 is."""
+    scope.setdefault("state", {})[_REFUSED_CREDENTIAL] = True
+
+
+def count_for(scope: Scope, key: str) -> None:
+    """Count this request against `key` (a credential other than a user's token), as a user's requests are
+    counted; a 429 once over."""
+    state = scope.get("state", {})
+    policy = state.get("user_policy")
+    if policy is not None and "limiter" in state:
+        decision = state["limiter"].take(key, policy)
+        if not decision.allowed:
+            raise _too_many(policy, decision)
 
 
 def _user_key(user_id: str) -> str:

@@ -13,7 +13,7 @@ ROOT = Path(taskapi.__file__).parent
 LAYERS = [
     ("app", "cli"),
     ("mcp",),
-    ("batch", "push"),
+    ("batch", "push", "calendar", "quickadd"),
     ("sync",),
     ("lists",),
     ("tasks",),

@@ -32,6 +32,11 @@ export type TaskCompletion = components["schemas"]["TaskCompletion"];
 export type BatchResult = components["schemas"]["BatchResult"];
 export type PushSubscriptionCreate = components["schemas"]["PushSubscriptionCreate"];
 export type PushSubscriptionList = components["schemas"]["PushSubscriptionList"];
+export type QuickAdd = components["schemas"]["QuickAdd"];
+export type QuickAddResult = components["schemas"]["QuickAddResult"];
+export type QuickAddSpan = QuickAddResult["spans"][number];
+export type CalendarFeed = components["schemas"]["CalendarFeed"];
+export type CalendarFeedState = components["schemas"]["CalendarFeedState"];
 /** A task id, or the `ref` an earlier create of the same batch gave its new task. */
 type TaskRef = string;
 /**

@@ -97,6 +97,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{user_id}/tasks/quick": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a task from plain words
+         * @description Makes a task from what a person types, as Todoist's quick add does: `call mum tomorrow 5pm #family every
+         *     week !high` is the task "call mum", due tomorrow at 17:00 in `timezone`, repeating weekly, tagged
+         *     `family` (or in the list "Family", if the user has one), of high priority. It recognises:
+         *
+         *     - a due date and time (`tomorrow 5pm`, `on friday`, `dec 25 at 9am`, `in 3 days`, `2026-12-25`,
+         *       `noon`): a date alone is due at midnight (all day), a time alone today (tomorrow once it has passed),
+         *       both as wall time in `timezone`, so `9am` is 9am whatever the daylight-saving offset;
+         *     - a recurrence (`every monday`, `every 2 weeks`, `every weekday`, `every month on the 1st`, `daily`):
+         *       with no date, the task is due at the first occurrence from today;
+         *     - `#word`: a list of the user's of that name (ignoring case), else a tag; `!high`, `!medium`, `!low`
+         *       (or `!1`–`!3`): the priority.
+         *
+         *     Words it does not understand stay in the title; it never guesses. The answer has the task, the fields
+         *     it was made from (`parsed`) and each recognised piece of the text (`spans`: `start` and `end` are
+         *     offsets in `text`, in Unicode code points), so a page can show them and let the person undo one (then
+         *     create with `POST /{user_id}/tasks`). With `dry_run=true` nothing is created: `task` is `null`.
+         *     `Idempotency-Key` makes a retried quick add answer the task it made.
+         */
+        post: operations["quickAddTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{user_id}/tasks/{id}": {
         parameters: {
             query?: never;
@@ -677,6 +719,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/{user_id}/calendar-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Whether a private calendar feed exists
+         * @description Whether this user has a calendar feed, and its settings. The feed's URL is shown only once, when it is
+         *     made: the service keeps a hash of its token, never the token.
+         */
+        get: operations["getCalendarFeed"];
+        put?: never;
+        /**
+         * Make a private calendar feed (replacing the old one)
+         * @description Makes the user's calendar feed and answers its URL, to paste into a calendar app (Google Calendar's
+         *     "From URL", Apple Calendar's "New Calendar Subscription", Outlook's "Subscribe from web"). Calendar apps
+         *     send no bearer token: the URL's random token is the credential, so keep it private. Making a feed again
+         *     replaces the old one, whose URL stops working at once (`404`); so does `DELETE`.
+         *
+         *     The feed (`GET /calendar/{token}.ics`) shows the user's open tasks that have a due date as events, in
+         *     `timezone`: all-day when due at midnight there, else at their time; recurring tasks with their rule,
+         *     reminders as alarms, the list and tags as categories. `completed_days` > 0 adds the tasks completed in
+         *     that many past days.
+         */
+        post: operations["createCalendarFeed"];
+        /**
+         * Revoke the calendar feed
+         * @description The feed's URL stops working at once (`404`). With no feed, nothing changes (`204` too).
+         */
+        delete: operations["deleteCalendarFeed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/calendar/{token}.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The feed's token, from the URL `POST /{user_id}/calendar-feed` answered. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * A user's tasks as an iCalendar feed (for calendar apps)
+         * @description The feed as `text/calendar` (RFC 5545), for calendar apps, which poll it every few minutes to hours. No
+         *     bearer token: the path's token is the credential. A wrong, replaced or revoked token is a `404` that says
+         *     nothing more, and counts against the client's address as a refused token does; each feed's requests are
+         *     rate limited as a user's are. Send the `ETag` back in `If-None-Match`: while nothing changed, the answer
+         *     is a `304` with no body.
+         */
+        get: operations["getCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/{user_id}/changes": {
         parameters: {
             query?: never;
@@ -774,6 +886,78 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        QuickAdd: {
+            /**
+             * @description What the person typed.
+             * @example call mum tomorrow 5pm #family every week !high
+             */
+            text: string;
+            /**
+             * @description The IANA time zone the words' dates and times are in (the person's own).
+             * @default UTC
+             * @example Europe/Paris
+             */
+            timezone?: string;
+        };
+        QuickAddResult: {
+            /** @description The task made; `null` for a dry run. */
+            task: components["schemas"]["Task"] | components["schemas"]["NoTask"];
+            /** @description The fields the task was (or would be) made from. */
+            parsed: {
+                title: string;
+                /** Format: date-time */
+                due_at: string | null;
+                recurrence: components["schemas"]["Recurrence"];
+                tags: string[];
+                /** @enum {string} */
+                priority: "low" | "medium" | "high";
+                /** Format: uuid */
+                list_id: string | null;
+            };
+            /** @description Each piece of `text` recognised, in order. */
+            spans: {
+                /** @description Offset of its first character in `text`. */
+                start: number;
+                /** @description Offset just after its last character. */
+                end: number;
+                /** @enum {string} */
+                kind: "due" | "recurrence" | "tag" | "list" | "priority";
+                /**
+                 * @description What it means: `due`, the instant (UTC); `recurrence`, the RRULE; `tag`, the tag; `list`,
+                 *     `{"id", "name"}`; `priority`, the priority.
+                 */
+                value: unknown;
+            }[];
+        };
+        CalendarFeedCreate: {
+            /**
+             * @description The IANA time zone whose days the feed's all-day events are (a task due at midnight there).
+             * @default UTC
+             * @example Europe/Paris
+             */
+            timezone?: string;
+            /**
+             * @description Also show the tasks completed in this many past days (0, the default, shows none).
+             * @default 0
+             */
+            completed_days?: number;
+        };
+        CalendarFeed: {
+            /** @description The feed's URL: a credential, shown only this once. */
+            url: string;
+            timezone: string;
+            completed_days: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CalendarFeedState: {
+            /** @description Whether the user has a feed. */
+            active: boolean;
+            timezone: string | null;
+            completed_days: number | null;
+            /** Format: date-time */
+            created_at: string | null;
+        };
         /**
          * @description How important the task is.
          * @example high
@@ -1367,6 +1551,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No calendar feed has this token (wrong, replaced or revoked); the answer says nothing more. */
+        NoCalendarFeed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:taskapi:problem:not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "There is no calendar feed at this address: it was revoked or replaced, or never existed."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description This path does not accept this method; `Allow` lists the ones it does. */
         MethodNotAllowed: {
             headers: {
@@ -1872,6 +2073,162 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["QuotaExceeded"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    quickAddTask: {
+        parameters: {
+            query?: {
+                /** @description Only parse; create nothing. */
+                dry_run?: boolean;
+            };
+            header?: {
+                /**
+                 * @description A unique key per user action, so that retrying a create never makes a second task.
+                 * @example 0b6c1f0e-6a4e-4a4a-9a57-3e0f3b2f1c11
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuickAdd"];
+            };
+        };
+        responses: {
+            /** @description `dry_run=true`: what would be made; nothing was. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "task": null,
+                     *       "parsed": {
+                     *         "title": "dentist",
+                     *         "due_at": "2026-12-25T08:00:00Z",
+                     *         "recurrence": null,
+                     *         "tags": [],
+                     *         "priority": "medium",
+                     *         "list_id": null
+                     *       },
+                     *       "spans": [
+                     *         {
+                     *           "start": 8,
+                     *           "end": 21,
+                     *           "kind": "due",
+                     *           "value": "2026-12-25T08:00:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuickAddResult"];
+                };
+            };
+            /** @description The task was made. */
+            201: {
+                headers: {
+                    /** @description Where the new task can be read. */
+                    Location: string;
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "task": {
+                     *         "id": "5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a",
+                     *         "user_id": "u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V",
+                     *         "title": "call mum",
+                     *         "description": null,
+                     *         "completed": false,
+                     *         "completed_at": null,
+                     *         "priority": "high",
+                     *         "due_at": "2026-12-07T16:00:00Z",
+                     *         "tags": [
+                     *           "family"
+                     *         ],
+                     *         "remind_at": null,
+                     *         "reminded_at": null,
+                     *         "recurrence": {
+                     *           "rule": "FREQ=WEEKLY",
+                     *           "timezone": "Europe/Paris"
+                     *         },
+                     *         "next_occurrence_id": null,
+                     *         "list_id": null,
+                     *         "position": "a0",
+                     *         "parent_id": null,
+                     *         "subtasks": {
+                     *           "open": 0,
+                     *           "total": 0
+                     *         },
+                     *         "created_at": "2026-12-06T15:30:00Z",
+                     *         "updated_at": "2026-12-06T15:30:00Z"
+                     *       },
+                     *       "parsed": {
+                     *         "title": "call mum",
+                     *         "due_at": "2026-12-07T16:00:00Z",
+                     *         "recurrence": {
+                     *           "rule": "FREQ=WEEKLY",
+                     *           "timezone": "Europe/Paris"
+                     *         },
+                     *         "tags": [
+                     *           "family"
+                     *         ],
+                     *         "priority": "high",
+                     *         "list_id": null
+                     *       },
+                     *       "spans": [
+                     *         {
+                     *           "start": 9,
+                     *           "end": 21,
+                     *           "kind": "due",
+                     *           "value": "2026-12-07T16:00:00Z"
+                     *         },
+                     *         {
+                     *           "start": 22,
+                     *           "end": 29,
+                     *           "kind": "tag",
+                     *           "value": "family"
+                     *         },
+                     *         {
+                     *           "start": 30,
+                     *           "end": 40,
+                     *           "kind": "recurrence",
+                     *           "value": "FREQ=WEEKLY"
+                     *         },
+                     *         {
+                     *           "start": 41,
+                     *           "end": 46,
+                     *           "kind": "priority",
+                     *           "value": "high"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["QuickAddResult"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -3001,6 +3358,186 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed's state. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "timezone": "Europe/Paris",
+                     *       "completed_days": 7,
+                     *       "created_at": "2026-12-07T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CalendarFeedState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CalendarFeedCreate"];
+            };
+        };
+        responses: {
+            /** @description The feed, with its URL (shown this once). */
+            201: {
+                headers: {
+                    /** @description `no-store`: the URL is a credential. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "url": "https://tasks.example.com/api/calendar/q3Jx0bV9m2Qk7sT1uY4wZ8aC6eG5hL0nP2rD9fK3jM1.ics",
+                     *       "timezone": "Europe/Paris",
+                     *       "completed_days": 7,
+                     *       "created_at": "2026-12-07T09:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CalendarFeed"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteCalendarFeed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The signed-in user's id; must equal the token's `sub`.
+                 * @example u7GcW3nBzq0oTtJ1kEa9sXy2mD4pLr8V
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (or there was none). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCalendar: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The feed's ETag from an earlier answer. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The feed's token, from the URL `POST /{user_id}/calendar-feed` answered. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The feed. */
+            200: {
+                headers: {
+                    /** @description The feed's version; changes whenever one of its tasks or lists does. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     PRODID:-//Task API//Calendar feed//EN
+                     *     BEGIN:VEVENT
+                     *     UID:5f0c3c3e-8a47-4d6f-9a0e-3b8f7c1d2e4a@taskapi
+                     *     SUMMARY:Call mum
+                     *     DTSTART;TZID=Europe/Paris:20261208T170000
+                     *     RRULE:FREQ=WEEKLY
+                     *     END:VEVENT
+                     *     END:VCALENDAR
+                     */
+                    "text/calendar": string;
+                };
+            };
+            /** @description Unchanged since the `ETag` given in `If-None-Match`. */
+            304: {
+                headers: {
+                    /** @description The feed's version. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NoCalendarFeed"];
             405: components["responses"]["MethodNotAllowed"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];

@@ -1,0 +1,1 @@
+"""Private calendar feeds of a user's tasks, in iCalendar (taskapi/calendar/feeds.py)."""
