@@ -42,7 +42,11 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 USERS, TASKS_PER_USER, DELETABLE_PER_RUN = 500, 20, 30_000
 
 
-def seed(database_url: str) -> tuple[list[tuple[str, str, list[str]]], list[list[tuple[str, str, str]]]]:
+def seed(
+    database_url: str, deletable_runs: int | None = None
+) -> tuple[list[tuple[str, str, list[str]]], list[list[tuple[str, str, str]]]]:
+    """USERS users of TASKS_PER_USER tasks each, with their tokens; and, for each delete run (one per connection
+    count unless `deletable_runs` says), tasks to delete."""
     with psycopg.connect(database_url, autocommit=True) as db:
         db.execute(
             "INSERT INTO tasks (user_id, title, priority) SELECT 'bench' || u, 'seed ' || n, 'medium' "
@@ -52,7 +56,7 @@ def seed(database_url: str) -> tuple[list[tuple[str, str, list[str]]], list[list
         tasks: dict[str, list[str]] = {}
         for user_id, task_id in db.execute("SELECT user_id, id::text FROM tasks"):
             tasks.setdefault(user_id, []).append(task_id)
-        runs = len(CONNECTIONS) if "delete" in OPERATIONS else 0
+        runs = deletable_runs if deletable_runs is not None else len(CONNECTIONS) if "delete" in OPERATIONS else 0
         deletable = []
         for _ in range(runs):
             rows = db.execute(

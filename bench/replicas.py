@@ -15,27 +15,11 @@ import sys
 from pathlib import Path
 
 import httpx
-import psycopg
-from harness import RESULTS, _cpu_seconds, _descendants, fresh_database, service, token
-from load import SECONDS, WORKERS, run_wrk, write_data
+from harness import RESULTS, _cpu_seconds, _descendants, fresh_database, service
+from load import SECONDS, WORKERS, run_wrk, seed, write_data
 
 CONNECTIONS = 64
-USERS, TASKS_PER_USER = 500, 20
 METRICS_TOKEN = "bench-metrics-token-" + "m" * 16
-
-
-def seed(database_url: str) -> list[tuple[str, str, list[str]]]:
-    with psycopg.connect(database_url, autocommit=True) as db:
-        db.execute(
-            "INSERT INTO tasks (user_id, title, priority) SELECT 'bench' || u, 'seed ' || n, 'medium' "
-            "FROM generate_series(1, %s) AS u, generate_series(1, %s) AS n",
-            (USERS, TASKS_PER_USER),
-        )
-        tasks: dict[str, list[str]] = {}
-        for user_id, task_id in db.execute("SELECT user_id, id::text FROM tasks"):
-            tasks.setdefault(user_id, []).append(task_id)
-        db.execute("VACUUM ANALYZE tasks")
-    return [(user_id, token(user_id, lifetime=24 * 3600), ids) for user_id, ids in tasks.items()]
 
 
 def postgres_cpu(pgdata: Path) -> float:
@@ -98,7 +82,7 @@ def main() -> None:
     from taskapi.db.embedded import DATA_DIR
     from tests.support.replica import StreamingReplica
 
-    users = seed(database_url)
+    users, _ = seed(database_url, deletable_runs=0)
     workdir = RESULTS / "raw"
     workdir.mkdir(exist_ok=True)
     data = workdir / "replica-users.txt"
