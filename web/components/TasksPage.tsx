@@ -1,33 +1,30 @@
 "use client";
-/** The signed-in person's tasks and lists: add, find, complete, edit, order, delete with Undo; kept current by
- * live events applied from the change feed (lib/useTaskView.ts). The add box reads dates, repeats, #tags and
- * !priority from the words typed (lib/useQuickAdd.ts). Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot
- * be reached they wait, shown as done, and go out together as one batch when it is back. */
-import type { DueReminder, List, Task } from "@taskapi/client";
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
+/** The signed-in person's tasks and lists: add (components/AddTask.tsx, quick add), find, complete, edit, order,
+ * delete with Undo (lib/useUndo.ts); kept current by live events applied from the change feed (lib/useTaskView.ts).
+ * Adding, completing, deleting and Undo go through the outbox (lib/outbox.ts): while the API cannot be reached they
+ * wait, shown as done, and go out together as one batch when it is back. */
+import type { DueReminder, Task } from "@taskapi/client";
+import { useCallback, useEffect, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
 import { listOf, type Sort, type Filters } from "@/lib/filters";
-import { newRef, shownTasks, useOutbox, waitingCreates } from "@/lib/outbox";
+import { shownTasks, useOutbox, waitingCreates } from "@/lib/outbox";
 import { useLiveUpdates } from "@/lib/useLiveUpdates";
-import { useQuickAdd } from "@/lib/useQuickAdd";
 import { notify } from "@/lib/notifications";
 import { useTaskApi } from "@/lib/useTaskApi";
 import { useTaskView } from "@/lib/useTaskView";
+import { useUndo } from "@/lib/useUndo";
 
+import { AddTask } from "./AddTask";
 import { ListEnd } from "./ListEnd";
 import { ListsNav } from "./ListsNav";
 import { Sidebar } from "./Sidebar";
 import { TaskEditor } from "./TaskEditor";
 import { TaskItem } from "./TaskItem";
 import { TopBar } from "./TopBar";
-import { Understood } from "./Understood";
 
 // Typing in Search asks the API once the person pauses this long, not at every key.
 const SEARCH_PAUSE_MS = 300;
-
-/** What Undo brings back: a task, or a list with the tasks deleted with it. */
-type Deleted = { task: Task } | { list: List };
 
 export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: string; name: string }) {
   const api = useTaskApi(apiUrl);
@@ -41,12 +38,8 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     return () => clearTimeout(timer);
   }, [search, set]);
   const [listError, setListError] = useState("");
-  // Uncontrolled: what a person types is never reset by a render (or by hydration, if they type that early).
-  const newTitle = useRef<HTMLInputElement>(null);
   const [hydrated, setHydrated] = useState(false);
   useEffect(() => setHydrated(true), []);
-  const [titleError, setTitleError] = useState("");
-  const [deleted, setDeleted] = useState<Deleted | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [alerts, setAlerts] = useState<string[]>([]);
   const path = { user_id: userId };
@@ -57,30 +50,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
   }, []);
   useLiveUpdates(api, apiUrl, userId, view.live, remind);
   const outbox = useOutbox(api, userId, view.changed);
-  const quick = useQuickAdd(api, userId);
-
-  async function add(event: FormEvent) {
-    event.preventDefault();
-    const input = newTitle.current;
-    const text = input?.value.trim() ?? "";
-    if (!input || !text) return;
-    setTitleError("");
-    const listId = listOf(filters.view);
-    const body = await quick.fieldsFor(text);
-    input.value = "";
-    try {
-      await outbox.send({
-        op: "create",
-        ref: newRef(),
-        body: { ...(listId !== undefined ? { list_id: listId } : {}), ...body },
-      });
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      // Refused: the text back in the field (unless something else was typed meanwhile), and why.
-      if (!input.value) input.value = text;
-      setTitleError(error.fieldMessage("title") ?? error.problem.detail);
-    }
-  }
+  const { deleted, removeTask, removeList, undo } = useUndo(api, userId, outbox, view.changed, refused);
 
   async function toggle(task: Task) {
     // Shown at once, and kept over whatever a read already in flight answers, until the read that follows the
@@ -95,30 +65,11 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
     }
   }
 
-  async function remove(task: Task) {
-    setDeleted({ task });
-    await outbox.send({ op: "delete", id: task.id }).catch(refused);
-  }
-
   /** An outbox operation the API refused (the task was deleted on another device, say): say why. */
   function refused(error: unknown) {
     if (!(error instanceof ApiError)) throw error;
     setAlerts((old) => [...old, error.problem.detail]);
     void view.changed();
-  }
-
-  async function undo() {
-    if (!deleted) return;
-    const gone = deleted;
-    setDeleted(null);
-    if ("task" in gone) {
-      await outbox.send({ op: "restore", id: gone.task.id }).catch(refused);
-    } else {
-      await api.perform(() =>
-        call(() => api.client.POST("/{user_id}/lists/{list_id}/restore", { params: { path: { ...path, list_id: gone.list.id } } })),
-      );
-      await view.changed(true);
-    }
   }
 
   /** Puts the task right after `after` (null: first) in the list shown, which keeps the task's own order. */
@@ -147,15 +98,6 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
       setListError(error.fieldMessage("name") ?? error.problem.detail);
       return false;
     }
-  }
-
-  async function removeList(list: List) {
-    await api.perform(() =>
-      call(() => api.client.DELETE("/{user_id}/lists/{list_id}", { params: { path: { ...path, list_id: list.id } } })),
-    );
-    setDeleted({ list });
-    if (filters.view === list.id) set({ view: "all", sort: "-created" });
-    await view.changed(true);
   }
 
   // One list (or the Inbox) in its own order: its tasks can be moved up and down.
@@ -191,28 +133,12 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
             view={filters.view}
             onView={(view) => set({ view, sort: view === "all" ? "-created" : "position" })}
             onAdd={addList}
-            onDelete={(list) => void removeList(list)}
+            onDelete={(list) => void removeList(list, () => filters.view === list.id && set({ view: "all", sort: "-created" }))}
             error={listError}
           />
         </Sidebar>
         <main>
-          <form className="new-task" onSubmit={add}>
-            <input
-              aria-label="New task"
-              placeholder="Add a task…"
-              ref={newTitle}
-              maxLength={1000}
-              onChange={(event) => quick.typed(event.target.value)}
-              {...(titleError ? { "aria-invalid": true, "aria-describedby": "new-task-error" } : {})}
-            />
-            <button type="submit">Add task</button>
-          </form>
-          <Understood reading={quick.understood} ignored={quick.ignored} onIgnore={quick.ignore} />
-          {titleError && (
-            <p className="field-error" id="new-task-error">
-              {titleError}
-            </p>
-          )}
+          <AddTask api={api} userId={userId} outbox={outbox} listId={listOf(filters.view)} />
           <div className="toolbar">
             <input type="search" aria-label="Search" placeholder="Search" value={search} onChange={(e) => setSearch(e.target.value)} />
             <select aria-label="Show" value={filters.status} onChange={(e) => set({ status: e.target.value as Filters["status"] })}>
@@ -248,7 +174,7 @@ export function TasksPage({ apiUrl, userId, name }: { apiUrl: string; userId: st
                 task={task.id in completing ? { ...task, completed: completing[task.id]! } : task}
                 onToggle={toggle}
                 onEdit={(t) => setEditing(t.id)}
-                onDelete={remove}
+                onDelete={removeTask}
                 {...(ordering && index > 0 ? { onMoveUp: (t: Task) => void move(t, visible[index - 2] ?? null) } : {})}
                 {...(ordering && index < visible.length - 1 ? { onMoveDown: (t: Task) => void move(t, visible[index + 1]!) } : {})}
               />

@@ -1,7 +1,9 @@
 "use client";
 /** Quick add in the add box: what the API understands of the words typed (POST …/tasks/quick?dry_run=true), read
- * while the person types, shown as chips they can undo one by one; adding makes the task from what is kept,
- * through the outbox like any add. When the API cannot be reached, the words are the title, as before. */
+ * once the person pauses, shown as chips they can undo one by one; adding makes the task from what is kept,
+ * through the outbox like any add. Words with nothing quick add could read (no digit, mark or date word) are not
+ * sent to be read: a plain add costs one request, as it always did. When the API cannot be reached, the words
+ * are the title. */
 import type { QuickAddResult, QuickAddSpan, TaskCreate } from "@taskapi/client";
 import { useCallback, useRef, useState } from "react";
 
@@ -11,6 +13,10 @@ import type { TaskApi } from "@/lib/useTaskApi";
 
 // Asked once the person pauses this long, not at every key.
 const TYPING_PAUSE_MS = 250;
+// Something quick add may read: a digit, a #tag or !priority, or a word of a date or a repeat. The API decides
+// what it is; words without any of these are a plain title, and are not sent to be read.
+const READABLE =
+  /[\d#!]|\b(today|tonight|tomorrow|tmrw|noon|midnight|next|every|daily|weekly|monthly|yearly|annually|(mon|tue|wed|thu|fri|sat|sun)[a-z]*|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i;
 
 export interface Understood {
   text: string;
@@ -25,7 +31,7 @@ export function useQuickAdd(api: TaskApi, userId: string) {
 
   const read = useCallback(
     async (text: string): Promise<Understood | null> => {
-      if (!text.trim()) return null;
+      if (!READABLE.test(text)) return null;
       try {
         const { data } = await call(() =>
           api.client.POST("/{user_id}/tasks/quick", {
@@ -50,7 +56,7 @@ export function useQuickAdd(api: TaskApi, userId: string) {
     [read],
   );
 
-  /** The fields to create the task from: what was understood of `text`, less the chips undone. */
+  /** The fields to make the task from: what was read of `text` (read now, if it was not yet), less the chips undone. */
   async function fieldsFor(text: string): Promise<TaskCreate> {
     clearTimeout(timer.current);
     const seen = understood?.text === text ? understood : await read(text);

@@ -34,6 +34,8 @@ async def quick_add_task(user_id: str, body: dict, user: str, dry_run: bool = Fa
     if len(parsed.title) > TITLE_MAX:
         raise invalid([field_error("body", "text", f"leaves a title of over {TITLE_MAX} characters")])
     fields = {"title": parsed.title, **parsed.fields}
+    if "list_id" not in fields and body.get("list_id") is not None:
+        fields["list_id"] = body["list_id"]
     new = TaskCreate.from_body(fields)
     answer = {
         "parsed": {

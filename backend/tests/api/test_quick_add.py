@@ -95,3 +95,15 @@ def test_a_retried_quick_add_with_an_idempotency_key_makes_one_task(alice):
 def test_other_methods_on_the_quick_add_path_are_405s_not_task_ids(alice):
     refused = alice.client.put(f"/{alice.id}/tasks/quick", json={"text": "x"})
     assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+
+
+def test_the_list_given_holds_the_task_unless_the_words_name_one(alice, bob):
+    errands = alice.client.post(f"/{alice.id}/lists", json={"name": "Errands"}).json()
+    work = alice.client.post(f"/{alice.id}/lists", json={"name": "Work"}).json()
+    body = {"text": "buy stamps", "list_id": errands["id"]}
+    assert alice.client.post(f"/{alice.id}/tasks/quick", json=body).json()["task"]["list_id"] == errands["id"]
+    body = {"text": "draft memo #work", "list_id": errands["id"]}
+    assert alice.client.post(f"/{alice.id}/tasks/quick", json=body).json()["task"]["list_id"] == work["id"]
+    theirs = bob.client.post(f"/{bob.id}/lists", json={"name": "Bob's"}).json()
+    refused = alice.client.post(f"/{alice.id}/tasks/quick", json={"text": "sneak", "list_id": theirs["id"]})
+    assert refused.status_code == 400

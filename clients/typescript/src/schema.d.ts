@@ -898,6 +898,11 @@ export interface components {
              * @example Europe/Paris
              */
             timezone?: string;
+            /**
+             * @description The list the task goes in unless the words name one (`#name`): the list a page shows, say. Left out or
+             *     `null`: the Inbox. A list that is not yours is a `400`.
+             */
+            list_id?: components["schemas"]["ListRef"];
         };
         QuickAddResult: {
             /** @description The task made; `null` for a dry run. */
