@@ -6,17 +6,23 @@ const WEB_PORT = "3100";
 const API_PORT = "8100";
 
 export const API_URL = `http://127.0.0.1:${API_PORT}/api`;
+export const BASE_URL = `http://127.0.0.1:${WEB_PORT}`;
 
 export default defineConfig({
   testDir: "tests",
   outputDir: "test-results",
   timeout: 90_000,
   expect: { timeout: 5_000 },
-  // One stack serves every test; each test signs up people of its own.
+  // One stack serves every test; each test signs up people of its own (through Better Auth's endpoint: the sign-up
+  // form itself is driven once, by the setup project, before the rest).
   workers: 1,
+  projects: [
+    { name: "sign-up", testMatch: /\.setup\.ts$/ },
+    { name: "app", dependencies: ["sign-up"] },
+  ],
   reporter: [["list"]],
   use: {
-    baseURL: `http://127.0.0.1:${WEB_PORT}`,
+    baseURL: BASE_URL,
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
