@@ -14,6 +14,7 @@ lists moves it), and the day when completed tasks are shown, so an `If-None-Matc
 lookup and answers 304.
 """
 
+import asyncio
 import base64
 import hashlib
 import secrets
@@ -136,5 +137,6 @@ async def get_calendar(token: str) -> Response:
     since = since if feed["completed_days"] else _NEVER
     params = {"user_id": feed["user_id"], "most": MOST_TASKS, "completed_since": since}
     rows = await request.state.units.read(feed["user_id"], lambda work: fetch_all(work, _TASKS, params))
-    body = calendar(rows, feed["timezone"], request.state.settings.better_auth_url)
+    # In a thread: a large account's first feed takes most of a second, and the worker has other requests to serve.
+    body = await asyncio.to_thread(calendar, rows, feed["timezone"], request.state.settings.better_auth_url)
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)

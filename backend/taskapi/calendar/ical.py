@@ -9,10 +9,12 @@ feed shows them) are single events marked ✓ in their title, without rule or al
 
 Calendar apps fetch the whole feed again whenever anything in it changed, so each worker keeps the events it
 wrote, by task version (and what else an event shows: its list's name, the feed's zone), and writes again only
-the events that changed; a zone's VTIMEZONE is written once per worker.
+the events that changed; a zone's VTIMEZONE is written once per worker. The handler writes a feed in a thread
+(a large account's first feed takes most of a second), so the kept events are shared under a lock.
 """
 
 import functools
+import threading
 from collections import OrderedDict
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
@@ -56,16 +58,20 @@ class _Events:
     def __init__(self, most: int) -> None:
         self._kept: OrderedDict[tuple, bytes] = OrderedDict()
         self._most = most
+        self._lock = threading.Lock()
 
     def get(self, row: dict, zone_name: str, app_url: str | None) -> bytes:
         key = (row["id"], row["version"], row["updated_at"], row["list_name"], zone_name, app_url)
-        written = self._kept.get(key)
-        if written is None:
-            written = self._kept[key] = _event(row, ZoneInfo(zone_name), app_url).to_ical()
+        with self._lock:
+            written = self._kept.get(key)
+            if written is not None:
+                self._kept.move_to_end(key)
+                return written
+        written = _event(row, ZoneInfo(zone_name), app_url).to_ical()  # outside the lock: other feeds go on
+        with self._lock:
+            self._kept[key] = written
             if len(self._kept) > self._most:
                 self._kept.popitem(last=False)
-        else:
-            self._kept.move_to_end(key)
         return written
 
 
