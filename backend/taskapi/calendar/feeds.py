@@ -3,8 +3,9 @@
 credential.
 
 The token is 32 random bytes (256 bits), shown once, when made; only its SHA-256 is stored, so a copy of the
-database reveals no working URL, and a feed is found by the hash in one index lookup (the hash of a guess matches
-nothing; no comparison of secrets runs on what a client sent). A wrong or revoked token is a 404 that says nothing
+database reveals no working URL, and a feed is found by the hash in one index lookup. What the lookup compares is
+the hash of what the client sent, which the client cannot steer byte by byte; the row found is compared again in
+constant time (hmac.compare_digest) before anything is served. A wrong or revoked token is a 404 that says nothing
 about any user, and counts against the client's address like a refused bearer token (taskapi/http/ratelimit.py);
 each token's own requests count against it as a user's do. Neither the token nor its URL is ever logged: the
 request log names the operation, never the path.
@@ -17,6 +18,7 @@ lookup and answers 304.
 import asyncio
 import base64
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -50,7 +52,7 @@ _SHOW = sa.text("SELECT timezone, completed_days, created_at FROM calendar_feeds
 _REVOKE = sa.text("DELETE FROM calendar_feeds WHERE user_id = :user_id")
 # The feed a token opens, with what its ETag is made of.
 _OPEN = sa.text("""
-SELECT f.user_id, f.timezone, f.completed_days, f.created_at,
+SELECT f.user_id, f.token_hash, f.timezone, f.completed_days, f.created_at,
        coalesce((SELECT c.change_seq FROM task_counts AS c WHERE c.user_id = f.user_id), 0) AS head
 FROM calendar_feeds AS f WHERE f.token_hash = :token_hash
 """)
@@ -117,14 +119,14 @@ async def delete_calendar_feed(user_id: str, user: str) -> Response:
 
 
 async def get_calendar(token: str) -> Response:
-    feed = None
+    feed, digest = None, _hash(token)
     if len(token) == TOKEN_LENGTH:
         async with request.state.units.statement() as work:
-            feed = await fetch_first(work, _OPEN, {"token_hash": _hash(token)})
-    if feed is None:
+            feed = await fetch_first(work, _OPEN, {"token_hash": digest})
+    if feed is None or not hmac.compare_digest(bytes(feed["token_hash"]), digest):
         count_against_address(request.scope)
         raise NotFound(NO_FEED, kind="not-found")
-    count_for(request.scope, "calendar:" + _hash(token).hex()[:32])
+    count_for(request.scope, "calendar:" + digest.hex()[:32])
     today = datetime.now(UTC).date()
     made = int(feed["created_at"].timestamp())
     etag = f'"{feed["head"]}.{made}.{today.isoformat() if feed["completed_days"] else ""}"'
