@@ -70,6 +70,9 @@ def test_hostile_text_is_a_400_or_a_plain_title_never_a_500_nor_slow(alice):
         if answer.status_code == 400:
             assert answer.json()["errors"][0]["field"] == "text"
         assert time.monotonic() - started < 5  # a guard against a runaway parse, not a speed target
+    for control in ("call\u0000mum", "call\nmum", "\u007f"):
+        refused = quick(alice, control)
+        assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "text", control
     nothing_left = quick(alice, "tomorrow 5pm !high")
     assert nothing_left.status_code == 400 and "title" in nothing_left.json()["errors"][0]["message"]
 

@@ -888,7 +888,7 @@ export interface components {
     schemas: {
         QuickAdd: {
             /**
-             * @description What the person typed.
+             * @description What the person typed, on one line.
              * @example call mum tomorrow 5pm #family every week !high
              */
             text: string;
