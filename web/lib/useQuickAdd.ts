@@ -13,10 +13,19 @@ import type { TaskApi } from "@/lib/useTaskApi";
 
 // Asked once the person pauses this long, not at every key.
 const TYPING_PAUSE_MS = 250;
-// Something quick add may read: a digit, a #tag or !priority, or a word of a date or a repeat. The API decides
-// what it is; words without any of these are a plain title, and are not sent to be read.
-const READABLE =
-  /[\d#!]|\b(today|tonight|tomorrow|tmrw|noon|midnight|next|every|daily|weekly|monthly|yearly|annually|(mon|tue|wed|thu|fri|sat|sun)[a-z]*|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i;
+// Something quick add may read: a #tag or !priority, a word of a date or a repeat, or a number shaped like a time
+// or a date ("5pm", "17:00", "12/24", "2026-12-25", "the 3rd", "in 3 days"). The API decides what it is; words
+// without any of these are a plain title, and are not sent to be read ("Item 05" is not).
+const READABLE = new RegExp(
+  [
+    "[#!]",
+    "\\b(today|tonight|tomorrow|tmrw|noon|midnight|next|every|daily|weekly|monthly|yearly|annually)\\b",
+    "\\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\\b",
+    "\\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\b",
+    "\\d(am|pm)\\b|\\d:\\d\\d|\\d[-/.]\\d|\\d(st|nd|rd|th)\\b|\\bin \\d+ \\w",
+  ].join("|"),
+  "i",
+);
 
 export interface Understood {
   text: string;
