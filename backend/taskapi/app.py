@@ -15,7 +15,7 @@ from taskapi.contract import SnakeCaseResolver, allowed_methods, operations, spe
 from taskapi.db.read_replicas import read_replicas
 from taskapi.db.session import Database, DatabaseUnavailable
 from taskapi.errors import DomainError
-from taskapi.http.connexion_once import BearerOnce, decorate_once, middlewares
+from taskapi.http.connexion_once import BearerOnce, UriParserOnce, decorate_once, middlewares, validate_once
 from taskapi.http.limiter import Limiter, policies
 from taskapi.http.metrics import MetricsEndpoint
 from taskapi.http.observability import Observability
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
         resolver=SnakeCaseResolver(),
         pythonic_params=True,
         strict_validation=True,
+        uri_parser_class=UriParserOnce,
         validate_responses=settings.validate_responses,
         validator_map={"parameter": ParametersValidator, "body": MediaTypeDict({"*/*json": BodyValidator})},
     )
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> AsyncApp:
     }
     app.add_middleware(Observability, position=MiddlewarePosition.BEFORE_EXCEPTION, operation_ids=operation_ids)
     app.add_middleware(MetricsEndpoint, position=MiddlewarePosition.BEFORE_EXCEPTION, token=settings.metrics_token)
+    validate_once(app)
     app.add_error_handler(ProblemException, handle_problem)
     app.add_error_handler(DomainError, handle_domain_error)
     app.add_error_handler(DatabaseUnavailable, handle_database_unavailable)

@@ -3,9 +3,9 @@
 import contextvars
 import functools
 import logging
+import os
 import re
 import time
-import uuid
 
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -78,7 +78,8 @@ class Observability:
         started = time.perf_counter()
         supplied = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         context = {
-            "request_id": supplied if _CLIENT_REQUEST_ID.match(supplied) else uuid.uuid4().hex,
+            # 128 random bits in hex, as uuid4().hex was, without building a UUID on every request.
+            "request_id": supplied if _CLIENT_REQUEST_ID.match(supplied) else os.urandom(16).hex(),
             "user_id": None,
         }
         token = current.set(context)

@@ -11,8 +11,8 @@ from taskapi.errors import invalid
 from taskapi.tasks import idempotency, operations, tags
 from taskapi.tasks.answers import private_json, task_response
 from taskapi.tasks.etags import PRIVATE, Condition, etag, if_match
-from taskapi.tasks.listing import TaskListing
-from taskapi.tasks.models import TaskCreate, TaskUpdate, public_task
+from taskapi.tasks.listing import LISTED_OTHERS, TaskListing
+from taskapi.tasks.models import TaskCreate, TaskUpdate, public_tasks
 
 
 def _quota() -> int:
@@ -64,7 +64,7 @@ async def list_tasks(
         parent_id=parent_id,
     )
     rows, next_cursor = await operations.page(request.state.units, request.state.cursors, listing, cursor)
-    return private_json({"items": [public_task(row) for row in rows], "next_cursor": next_cursor})
+    return private_json({"items": public_tasks(rows, LISTED_OTHERS), "next_cursor": next_cursor})
 
 
 async def get_task(user_id: str, id_: str, user: str) -> Response:

@@ -53,6 +53,10 @@ def _instant(value: str, name: str) -> datetime:
         return datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else DUE_NEVER
 
 
+# What a page's rows carry besides a task's answer (PUBLIC_COLUMNS' version, and the key the page is sorted by).
+LISTED_OTHERS = ("version", "sort_key")
+
+
 @functools.lru_cache(maxsize=1024)
 def _statement(sort: str, filters: frozenset[str], after: bool) -> sa.Select:
     """One statement per shape of query, built once: requests only bind their values."""

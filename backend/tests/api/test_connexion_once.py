@@ -3,8 +3,9 @@
 import inspect
 
 from connexion.decorators import parameter
+from connexion.uri_parsing import OpenAPIURIParser
 
-from taskapi.http import connexion_once
+from taskapi.http import connexion_once, validation
 
 
 def test_a_request_reads_no_signature_and_rebuilds_no_decorator(alice, monkeypatch):
@@ -18,6 +19,23 @@ def test_a_request_reads_no_signature_and_rebuilds_no_decorator(alice, monkeypat
         lambda self, *args, **kwargs: built.append(args) or decorator_init(self, *args, **kwargs),
     )
     monkeypatch.setattr(parameter, "pythonic", lambda name: named.append(name) or pythonic(name))
+    parsers, validators, resolved = [], [], []
+    parser_init, validator_init, resolve = (
+        OpenAPIURIParser.__init__,
+        validation.ParametersValidator.__init__,
+        OpenAPIURIParser.resolve_query,
+    )
+    monkeypatch.setattr(
+        OpenAPIURIParser, "__init__", lambda self, *args: parsers.append(args) or parser_init(self, *args)
+    )
+    monkeypatch.setattr(
+        validation.ParametersValidator,
+        "__init__",
+        lambda self, *args, **kwargs: validators.append(args) or validator_init(self, *args, **kwargs),
+    )
+    monkeypatch.setattr(
+        OpenAPIURIParser, "resolve_query", lambda self, query: resolved.append(query) or resolve(self, query)
+    )
 
     answers = [
         alice.client.post(f"/{alice.id}/tasks", json={"title": "one more"}).status_code,
@@ -32,3 +50,6 @@ def test_a_request_reads_no_signature_and_rebuilds_no_decorator(alice, monkeypat
     assert read == [], "a request read a function's signature: Connexion re-decorates per request again"
     assert built == [], "a request built a decorator"
     assert named == [], "a parameter name was converted again instead of taken from the cache"
+    assert parsers == [], "a request built a URI parser"
+    assert validators == [], "a request built a parameter validator"
+    assert len(resolved) == len(answers), "a request's query parameters were resolved more than once"
