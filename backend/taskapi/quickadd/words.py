@@ -17,7 +17,7 @@ keeps its 2, "may I" keeps its may. Words nothing recognises stay in the title, 
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -77,7 +77,7 @@ class Span:
 class Parsed:
     title: str
     spans: list[Span]
-    fields: dict = field(default_factory=dict)
+    fields: dict
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ class _Word:
 
 def parse(text: str, now: datetime, zone: ZoneInfo, lists: dict[str, tuple[str, str]]) -> Parsed:
     """`now` in `zone`; `lists`: the user's lists by lower-case name → (id, name)."""
-    words = _words(text)
+    matches = list(_TOKEN.finditer(text))
+    words = _words(matches)
     budget = _Budget(_MOST_ATTEMPTS)
     taken: set[int] = set()
     spans: list[Span] = []
@@ -106,18 +107,14 @@ def parse(text: str, now: datetime, zone: ZoneInfo, lists: dict[str, tuple[str, 
         due_span = next((span for span in spans if span.kind == "due"), None)
         if due_span is not None:
             spans[spans.index(due_span)] = Span(due_span.start, due_span.end, "due", _instant(moment))
-    kept = [word for index, word in enumerate(_all_words(text)) if index not in taken]
+    kept = [match.group() for index, match in enumerate(matches) if index not in taken]
     spans.sort(key=lambda span: span.start)
-    return Parsed(" ".join(word.group() for word in kept), spans, fields)
+    return Parsed(" ".join(kept), spans, fields)
 
 
-def _all_words(text: str) -> list[re.Match]:
-    return list(_TOKEN.finditer(text))
-
-
-def _words(text: str) -> list[_Word]:
+def _words(matches: list[re.Match]) -> list[_Word]:
     words = []
-    for match in _all_words(text):
+    for match in matches:
         raw = match.group()
         stripped = raw.rstrip(_EDGE_PUNCTUATION) or raw
         words.append(_Word(stripped.lower(), match.start(), match.start() + len(stripped)))

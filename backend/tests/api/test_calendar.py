@@ -167,8 +167,10 @@ def test_wrong_tokens_count_against_the_address_and_the_token_is_never_logged(ma
 
 
 @pytest.mark.parametrize("path", ["/calendar/.ics", "/calendar/x"])
-def test_feed_paths_without_a_token_are_4xx(server, path):
-    assert httpx.get(server.url + "/api" + path).status_code in (404, 405)
+def test_feed_paths_without_a_token_are_a_problem_404(server, path):
+    answer = httpx.get(server.url + "/api" + path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("application/problem+json")
 
 
 def test_a_feed_is_never_cached_by_a_shared_cache(alice):
