@@ -1,7 +1,7 @@
 "use client";
 /** A task's steps (its subtasks), in the task's editor: ticked, added (last), in their own order. */
 import type { Task } from "@taskapi/client";
-import { type KeyboardEvent, useCallback, useEffect, useState } from "react";
+import { type KeyboardEvent, useCallback, useEffect, useRef, useState } from "react";
 
 import { ApiError, call } from "@/lib/api";
 import type { TaskApi } from "@/lib/useTaskApi";
@@ -19,8 +19,13 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
   const [title, setTitle] = useState("");
   const [error, setError] = useState("");
   const path = { user_id: userId };
+  // Changes begun so far. A read that a later change overtook is dropped: it would undo what that change shows
+  // (tick two steps quickly and the first tick's read, sent before the second, unticks the second); the later
+  // change's own read brings the truth.
+  const changes = useRef(0);
 
   const read = useCallback(async () => {
+    const asOf = changes.current;
     const { data } = await api.perform(() =>
       call(() =>
         api.client.GET("/{user_id}/tasks", {
@@ -28,7 +33,7 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
         }),
       ),
     );
-    setSteps(data.items);
+    if (changes.current === asOf) setSteps(data.items);
   }, [api, userId, parentId]);
 
   useEffect(() => {
@@ -39,6 +44,7 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
     const text = title.trim();
     if (!text) return;
     setError("");
+    changes.current += 1;
     const key = crypto.randomUUID();
     try {
       await api.perform(() =>
@@ -59,17 +65,21 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
   }
 
   async function toggle(step: Task) {
+    changes.current += 1;
     // Shown ticked at once; the read that follows has the truth.
     setSteps((old) => old.map((each) => (each.id === step.id ? { ...each, completed: !step.completed } : each)));
-    await api.perform(() =>
-      call(() =>
-        api.client.PATCH("/{user_id}/tasks/{id}/complete", {
-          params: { path: { ...path, id: step.id } },
-          body: { completed: !step.completed },
-        }),
-      ),
-    );
-    await read();
+    try {
+      await api.perform(() =>
+        call(() =>
+          api.client.PATCH("/{user_id}/tasks/{id}/complete", {
+            params: { path: { ...path, id: step.id } },
+            body: { completed: !step.completed },
+          }),
+        ),
+      );
+    } finally {
+      await read(); // refused or not, the list shows what the API holds
+    }
     onChange();
   }
 
