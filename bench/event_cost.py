@@ -11,12 +11,11 @@ import argparse
 import asyncio
 import logging.config
 import os
-import sys
 import time
 
 import uvloop
 
-from harness import BACKEND, SECRET, fresh_database, token
+from harness import SECRET, fresh_database, token
 from in_process import scope
 
 
@@ -80,7 +79,6 @@ def main() -> None:
     os.environ.update(DATABASE_URL=fresh_database(), BETTER_AUTH_SECRET=SECRET, RATE_LIMIT_PER_MINUTE="100000000")
     for name in ("BETTER_AUTH_URL", "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE"):
         os.environ.pop(name, None)
-    sys.path.insert(0, str(BACKEND))
     from taskapi.app import create_app
     from taskapi.http.logs import LOG_CONFIG
 

@@ -8,14 +8,13 @@ Prints the process CPU time per statement, the minimum of the rounds: the floor 
 """
 
 import argparse
-import sys
 import time
 
 import psycopg
 import uvloop
 from psycopg.rows import dict_row, tuple_row
 
-from harness import BACKEND, fresh_database
+from harness import fresh_database
 from load import seed
 
 
@@ -39,7 +38,6 @@ def main() -> None:
     args = parser.parse_args()
     url = fresh_database()
     users, _ = seed(url)
-    sys.path.insert(0, str(BACKEND))
     from taskapi.db.statements import DIALECT, compiled
     from taskapi.tasks.listing import TaskListing
 

@@ -19,13 +19,13 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
   const [title, setTitle] = useState("");
   const [error, setError] = useState("");
   const path = { user_id: userId };
-  // Changes begun so far. A read that a later change overtook is dropped: it would undo what that change shows
-  // (tick two steps quickly and the first tick's read, sent before the second, unticks the second); the later
-  // change's own read brings the truth.
-  const changes = useRef(0);
+  // Ticks begun so far. A read that a later tick overtook is dropped: it would undo what that tick shows (tick two
+  // steps quickly and the first tick's read, sent before the second, unticks the second); the later tick's own
+  // read brings the truth. An add shows nothing before its read, so an older read has nothing of it to undo.
+  const ticks = useRef(0);
 
   const read = useCallback(async () => {
-    const asOf = changes.current;
+    const asOf = ticks.current;
     const { data } = await api.perform(() =>
       call(() =>
         api.client.GET("/{user_id}/tasks", {
@@ -33,7 +33,7 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
         }),
       ),
     );
-    if (changes.current === asOf) setSteps(data.items);
+    if (ticks.current === asOf) setSteps(data.items);
   }, [api, userId, parentId]);
 
   useEffect(() => {
@@ -44,7 +44,6 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
     const text = title.trim();
     if (!text) return;
     setError("");
-    changes.current += 1;
     const key = crypto.randomUUID();
     try {
       await api.perform(() =>
@@ -65,7 +64,7 @@ export function Steps({ api, userId, parentId, onChange }: Props) {
   }
 
   async function toggle(step: Task) {
-    changes.current += 1;
+    ticks.current += 1;
     // Shown ticked at once; the read that follows has the truth.
     setSteps((old) => old.map((each) => (each.id === step.id ? { ...each, completed: !step.completed } : each)));
     try {

@@ -9,7 +9,7 @@ from pydantic import ValidationError, field_validator
 from sqlmodel import SQLModel
 
 from taskapi.errors import field_error, invalid
-from taskapi.tables.tasks import DUE_NEVER, PUBLIC_FIELDS
+from taskapi.tables.tasks import ANSWER_COLUMNS, DUE_NEVER
 from taskapi.tasks import tags
 from taskapi.tasks.recurrence import rules
 
@@ -96,10 +96,10 @@ class TaskUpdate(_Normalised):
 _INSTANTS = ("completed_at", "due_at", "remind_at", "reminded_at", "created_at", "updated_at")
 
 
-def public_task(row) -> dict:
-    """The task's public fields, every instant in UTC (the database answers in its session's time zone)."""
-    task = {name: row[name] for name in PUBLIC_FIELDS}
-    task["subtasks"] = {"open": row["subtasks_open"], "total": row["subtasks_total"]}
+def _as_answer(task: dict) -> dict:
+    """A dict of a task's answer columns (taskapi/tables/tasks.py's ANSWER_COLUMNS), made its public form in place:
+    the subtasks' counts as one object, every instant in UTC (the database answers in its session's time zone)."""
+    task["subtasks"] = {"open": task.pop("subtasks_open"), "total": task.pop("subtasks_total")}
     for name in _INSTANTS:
         value = task[name]
         if isinstance(value, datetime) and value.utcoffset():
@@ -107,17 +107,18 @@ def public_task(row) -> dict:
     return task
 
 
+def public_task(row) -> dict:
+    """The task's public fields, in a new dict: `row` stays as it is."""
+    return _as_answer({name: row[name] for name in ANSWER_COLUMNS})
+
+
 def public_tasks(rows: list[dict], others: tuple[str, ...]) -> list[dict]:
-    """public_task() of each row, made of the row itself, whose `others` columns go: as public_task's copies, but
-    without copying (a list page's rows are read only to be answered)."""
+    """public_task() of each row, made of the row itself once its `others` columns are gone: no copy (a list
+    page's rows are read only to be answered)."""
     for row in rows:
         for name in others:
             del row[name]
-        row["subtasks"] = {"open": row.pop("subtasks_open"), "total": row.pop("subtasks_total")}
-        for name in _INSTANTS:
-            value = row[name]
-            if isinstance(value, datetime) and value.utcoffset():
-                row[name] = value.astimezone(UTC)
+        _as_answer(row)
     return rows
 
 
